@@ -1,0 +1,142 @@
+"""Build nbgrader notebooks from their reviewable text sources.
+
+Each notebook is written as a jupytext percent file (``*.pct.py``) whose cell headers
+carry a compact grading vocabulary, expanded here into nbgrader's cell metadata:
+
+    # %% grade_id="affine-impl" kind="solution"           code the student writes
+    # %% grade_id="affine-check" kind="test" points=5     an autograded test cell
+    # %% [markdown] grade_id="proof" kind="answer" points=10   a manually graded answer
+    # %% grade_id="setup" kind="readonly"                 given code, locked
+
+Cells without ``kind`` are ordinary cells. The text of a grade_id before the first "-"
+names the task the cell belongs to (``affine``), which the score table groups by.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+SCHEMA_VERSION = 3
+
+KINDS = {
+    "solution": dict(solution=True, grade=False, locked=False),
+    "test": dict(solution=False, grade=True, locked=True),
+    "answer": dict(solution=True, grade=True, locked=False),
+    "readonly": dict(solution=False, grade=False, locked=True),
+}
+
+_GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class NotebookSourceError(ValueError):
+    """A text source's grading metadata is wrong; the message names the file and cell."""
+
+
+def task_of(grade_id: str) -> str:
+    """The task a grade cell belongs to: the grade_id up to its first '-'."""
+    return grade_id.split("-", 1)[0]
+
+
+def _nbgrader_metadata(cell, path: Path, index: int) -> dict | None:
+    kind = cell.metadata.pop("kind", None)
+    grade_id = cell.metadata.pop("grade_id", None)
+    points = cell.metadata.pop("points", None)
+    if kind is None:
+        if grade_id is not None or points is not None:
+            raise NotebookSourceError(f"{path}: cell {index} has grade_id/points but no kind")
+        return None
+    if kind not in KINDS:
+        raise NotebookSourceError(f"{path}: cell {index} has unknown kind {kind!r}; "
+                                  f"use one of {sorted(KINDS)}")
+    if not grade_id or not _GRADE_ID.match(grade_id):
+        raise NotebookSourceError(f"{path}: cell {index} needs a grade_id of lowercase "
+                                  f"words joined by '-', got {grade_id!r}")
+    flags = KINDS[kind]
+    if flags["grade"] != (points is not None):
+        raise NotebookSourceError(f"{path}: cell {index} ({grade_id}): kind {kind!r} "
+                                  + ("needs points" if flags["grade"] else "takes no points"))
+    metadata = dict(flags, grade_id=grade_id, schema_version=SCHEMA_VERSION, task=False)
+    if points is not None:
+        metadata["points"] = points
+    return metadata
+
+
+def build_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a ``*.pct.py`` source and return the nbgrader notebook it describes."""
+    notebook = jupytext.read(path)
+    seen = set()
+    for index, cell in enumerate(notebook.cells):
+        metadata = _nbgrader_metadata(cell, path, index)
+        if metadata:
+            if metadata["grade_id"] in seen:
+                raise NotebookSourceError(f"{path}: duplicate grade_id {metadata['grade_id']!r}")
+            seen.add(metadata["grade_id"])
+            cell.metadata["nbgrader"] = metadata
+        # Stable cell ids keep rebuilt notebooks byte-identical.
+        cell.id = metadata["grade_id"] if metadata else f"cell-{index}"
+    notebook.metadata.pop("jupytext", None)
+    notebook.metadata["language_info"] = {"name": "python"}
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    return notebook
+
+
+def notebook_text(notebook: nbformat.NotebookNode) -> str:
+    return nbformat.writes(notebook) + "\n"
+
+
+def notebook_sources(source_dir: Path, assignment: str) -> list[Path]:
+    """The text sources of one assignment, sorted."""
+    return sorted((source_dir / assignment).glob("*.pct.py"))
+
+
+def built_path(text_source: Path) -> Path:
+    """``x.pct.py`` -> ``x.ipynb`` beside it."""
+    return text_source.with_name(text_source.name[: -len(".pct.py")] + ".ipynb")
+
+
+def build_assignment(source_dir: Path, assignment: str) -> list[Path]:
+    """Write every notebook of an assignment next to its text source; return the paths."""
+    written = []
+    for text_source in notebook_sources(source_dir, assignment):
+        target = built_path(text_source)
+        target.write_text(notebook_text(build_notebook(text_source)))
+        written.append(target)
+    if not written:
+        raise NotebookSourceError(f"no *.pct.py notebook sources in {source_dir / assignment}")
+    return written
+
+
+def fill_solutions(notebook: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of a (released) notebook with the given cells' sources replaced.
+
+    This is what a student does: write code into the solution cells. Unknown grade_ids
+    raise KeyError so a typo in a demo or a test cannot pass silently.
+    """
+    filled = nbformat.from_dict(nbformat.reads(nbformat.writes(notebook), as_version=4))
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in filled.cells}
+    for grade_id, source in answers.items():
+        if grade_id not in by_id:
+            raise KeyError(f"no cell with grade_id {grade_id!r}")
+        by_id[grade_id].source = source.strip("\n")
+    return filled
+
+
+_SECTION = re.compile(r"^# %% (?P<grade_id>[a-z0-9-]+)\s*$", re.MULTILINE)
+
+
+def parse_answers(text: str) -> dict[str, str]:
+    """Split a submission script into {grade_id: cell source}.
+
+    The script is a list of sections, each starting with a line ``# %% <grade_id>``;
+    text before the first section is a comment describing the submission.
+    """
+    marks = list(_SECTION.finditer(text))
+    answers = {}
+    for mark, following in zip(marks, marks[1:] + [None]):
+        end = following.start() if following else len(text)
+        answers[mark.group("grade_id")] = text[mark.end():end].strip("\n") + "\n"
+    return answers
