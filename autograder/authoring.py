@@ -140,3 +140,17 @@ def parse_answers(text: str) -> dict[str, str]:
         end = following.start() if following else len(text)
         answers[mark.group("grade_id")] = text[mark.end():end].strip("\n") + "\n"
     return answers
+
+
+_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def reference_answers(source_notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """{grade_id: source} of every solution cell, as a student who got it right writes it."""
+    answers = {}
+    for cell in source_notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines() if not _MARKER.match(line)]
+            answers[meta["grade_id"]] = "\n".join(lines) + "\n"
+    return answers

@@ -84,7 +84,7 @@ def worst_entries(name: str, got, want, indices, count: int = 3) -> list[str]:
     lines = []
     for i in order:
         index = ", ".join(str(j) for j in indices[i]) if indices is not None else str(i)
-        lines.append(f"  {name}[{index}]: yours {got[i]:.6g}, expected {want[i]:.6g}")
+        lines.append(f"{name}[{index}]: yours {got[i]:.6g}, expected {want[i]:.6g}")
     return lines
 
 

@@ -68,8 +68,25 @@ class LayerSpec:
         return "Shapes in this check: " + ", ".join(parts)
 
 
+def describe_upstream(upstream) -> str:
+    if np.ndim(upstream) == 0:
+        return f"d_out = {float(upstream):.4g} (a number)"
+    return f"d_out {np.shape(upstream)}"
+
+
 def copy_args(args: Args) -> dict:
     return {k: np.array(v, copy=True) for k, v in args.items()}
+
+
+def _arrays_in(value) -> list:
+    """The numpy arrays in a cache: an array, or a tuple/list/dict of them."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [v for v in value if isinstance(v, np.ndarray)]
+    return []
 
 
 def call_student(where: str, function, *args, note: str = ""):
@@ -79,7 +96,7 @@ def call_student(where: str, function, *args, note: str = ""):
     except CheckFailure:
         raise
     except Exception as error:  # any bug in student code is reported, not propagated raw
-        details = [note] if note else []
+        details = [f"  {line}" for line in note.splitlines()]
         raise CheckFailure(
             "\n".join([f"{where} raised {type(error).__name__}: {error}", *details])
         ) from error
@@ -103,11 +120,31 @@ class LayerCheck:
         return call_student(spec.where("forward"), self.layer.forward, *values,
                             note=spec.shape_note(args))
 
-    def backward(self, upstream):
+    def backward(self, upstream, latest_args: Args | None = None):
         spec = self.spec
         result = call_student(spec.where("backward"), self.layer.backward, upstream,
-                              note=f"d_out has shape {np.shape(upstream)}")
+                              note=self._backward_note(upstream, latest_args))
         return self._unpack_gradients(result)
+
+    def _backward_note(self, upstream, latest_args: Args | None) -> str:
+        """What to say when backward raises: a stale cache, or the shapes involved."""
+        spec = self.spec
+        lines = []
+        if latest_args is not None:
+            cached = {a.shape for a in _arrays_in(getattr(self.layer, "cache", None))}
+            latest = {np.shape(a) for a in latest_args.values()}
+            if cached and not cached & latest:
+                lines.append(
+                    "Likely mistake: self.cache holds arrays of shapes "
+                    f"{sorted(cached)}, none of which belongs to the latest forward call "
+                    f"(shapes {sorted(latest)}): the cache is stale. Store what backward "
+                    "needs in self.cache on every forward call.")
+            lines.append(spec.shape_note(latest_args) + ", " + describe_upstream(upstream))
+        wanted = [f"{g} {spec.shapes.get(i, '')}".rstrip() for g, i in spec.differentiates.items()]
+        lines.append("backward must return " + ", ".join(wanted) + ". A shape error inside "
+                     "backward usually means a missing .T: write the shape of each operand "
+                     "next to every product.")
+        return "\n".join(lines)
 
     def _unpack_gradients(self, result) -> dict:
         spec = self.spec
@@ -123,12 +160,17 @@ class LayerCheck:
     def gradients_at(self, args: Args, upstream) -> dict:
         """Run forward then backward; return the checked gradients as float64 arrays."""
         self.forward(args)
-        grads = self.backward(upstream)
+        grads = self.backward(upstream, args)
         return {g: np.asarray(grads[g], dtype=np.float64) for g in self.spec.differentiates}
 
     def evaluate(self, args: Args):
-        """forward as a pure function of its inputs, for finite differences."""
-        return np.asarray(self.forward(args), dtype=np.float64)
+        """The function whose gradient backward must return, for finite differences.
+
+        It is the reference forward, not the student's: forward was already checked
+        against it, and a forward that differs by a harmless epsilon (log(p + 1e-12))
+        must not make a correct backward look wrong.
+        """
+        return np.asarray(self.spec.reference(args), dtype=np.float64)
 
     # -- the probes ----------------------------------------------------------------------
 
@@ -205,7 +247,7 @@ class LayerCheck:
         upstream_passed = np.array(upstream, copy=True) if np.ndim(upstream) else upstream
         raw = self._unpack_gradients(
             call_student(where, self.layer.backward, upstream_passed,
-                         note=f"d_out has shape {np.shape(upstream)}"))
+                         note=self._backward_note(upstream, args)))
         if np.ndim(upstream) and not np.array_equal(upstream_passed, upstream_before):
             fail(where, "changed d_out in place",
                  "d_out belongs to the caller (the next layer up may reuse it): "
@@ -227,7 +269,7 @@ class LayerCheck:
                 fail(where, f"{grad_name} has shape {value.shape}, expected {expected_shape}"
                      + (f" = {symbolic}, the shape of {input_name}" if symbolic else ""),
                      self._shape_hint(value.shape, expected_shape),
-                     [spec.shape_note(args) + f", d_out {np.shape(upstream)}"])
+                     [spec.shape_note(args) + ", " + describe_upstream(upstream)])
             if not np.issubdtype(value.dtype, np.floating):
                 fail(where, f"{grad_name} has dtype {value.dtype}, expected float64",
                      "a boolean or integer mask must be multiplied by d_out, "
@@ -268,12 +310,11 @@ class LayerCheck:
             f"Compared with central differences on {len(indices)} of "
             f"{np.size(args[input_name])} entries: {count_wrong(got, want)} differ.",
             *worst_entries(grad_name, got, want, indices),
-            spec.shape_note(args) + f", d_out {np.shape(upstream)}",
+            spec.shape_note(args) + ", " + describe_upstream(upstream),
         ]
         if others:
             details.append("Also wrong: " + ", ".join(others) + ".")
-        fail(spec.where("backward"), f"{grad_name} is wrong (the gradient of the "
-             f"{spec.output} with respect to {input_name})", hint, details)
+        fail(spec.where("backward"), f"{grad_name} is wrong", hint, details)
 
     def _check_linearity(self, args: Args) -> None:
         spec = self.spec
@@ -298,7 +339,8 @@ class LayerCheck:
         self.forward(args)
         self.forward(other)
         after_two = {g: np.asarray(v, dtype=np.float64)
-                     for g, v in self.backward(upstream).items() if g in spec.differentiates}
+                     for g, v in self.backward(upstream, other).items()
+                     if g in spec.differentiates}
         for name, value in fresh.items():
             if not np.allclose(after_two[name], value, rtol=1e-6, atol=1e-9):
                 fail(spec.where("backward"), f"{name} came from a stale cache",

@@ -11,7 +11,12 @@ def gaussian(rng: np.random.Generator, shape) -> np.ndarray:
 def away_from_zero(rng: np.random.Generator, shape, margin: float = 0.1) -> np.ndarray:
     """Random values with |x| >= margin, so a ReLU's kink at 0 is never crossed by h."""
     magnitude = rng.uniform(margin, 1.0 + margin, size=shape)
-    sign = rng.choice([-1.0, 1.0], size=shape)
+    # Half of the entries of each sign (in random places), so that a check always sees
+    # both sides of the kink and a wrong mask cannot hide.
+    size = int(np.prod(shape))
+    sign = np.where(rng.permutation(size) < size // 2, -1.0, 1.0).reshape(shape)
+    if size == 1:
+        sign = sign * rng.choice([-1.0, 1.0])
     return magnitude * sign
 
 

@@ -164,7 +164,7 @@ nn_utils.check_affine(affine)
 # %% grade_id="affine-hidden" kind="test" points=5
 # Hidden tests for Task 1 run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
-nn_utils.check_affine(Affine(), seed=31, shapes=((1, 4, 2), (13, 8, 8), (32, 64, 10)))
+nn_utils.check_affine(Affine(), seed=31, shapes=((13, 8, 8), (1, 4, 2), (32, 64, 10)))
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -214,7 +214,7 @@ nn_utils.check_relu(relu)
 # %% grade_id="relu-hidden" kind="test" points=3
 # Hidden tests for Task 2 run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
-nn_utils.check_relu(ReLU(), seed=47, shapes=((1,), (17, 3), (2, 3, 4, 5)))
+nn_utils.check_relu(ReLU(), seed=47, shapes=((2,), (17, 3), (2, 3, 4, 5)))
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -1,0 +1,28 @@
+"""The conda and pip routes install the same packages; the README's commands exist."""
+
+import re
+import tomllib
+
+import yaml
+
+from autograder.course import KIT_ROOT
+
+
+def normalise(name: str) -> str:
+    return re.split(r"[<>=!~ \[]", name.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_lists_the_pyproject_dependencies():
+    project = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]
+    pip_side = {normalise(d) for d in project["dependencies"]}
+    pip_side |= {normalise(d) for d in project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((KIT_ROOT / "environment.yml").read_text())
+    conda_side = {normalise(d) for d in env["dependencies"] if isinstance(d, str)}
+    conda_side -= {"python", "pip"}
+    assert conda_side == pip_side
+
+
+def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
+    readme = (KIT_ROOT / "README.md").read_text()
+    assert "./kit demo" in readme and "./kit test" in readme
+    assert "./kit test" in (KIT_ROOT / ".ci" / "run").read_text()
