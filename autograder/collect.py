@@ -11,6 +11,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from .course import Course
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -27,6 +29,16 @@ class Intake:
         lines = [f"collected {len(self.placed)} submission(s)"]
         lines += [f"  not collected: {path} ({reason})" for path, reason in self.skipped]
         return "\n".join(lines)
+
+
+def _notebook_problem(path: Path) -> str:
+    """Why nbgrader could not read this file as a notebook, or "" when it can."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # any parse or schema error makes the file unusable
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    return ""
 
 
 def collect_folder(course: Course, assignment: str, folder: Path, notebook: str) -> Intake:
@@ -48,6 +60,10 @@ def collect_folder(course: Course, assignment: str, folder: Path, notebook: str)
         student = path.stem
         if not _STUDENT_ID.match(student):
             intake.skipped.append((path, "file name is not a usable student id"))
+            continue
+        problem = _notebook_problem(path)
+        if problem:
+            intake.skipped.append((path, f"not a readable notebook: {problem}"))
             continue
         destination = course.submitted / student / assignment / f"{notebook}.ipynb"
         if destination.parent.exists():

@@ -11,6 +11,7 @@ from .checkers.backprop_digits import (
     check_feedforward_net,
     check_relu,
 )
+from .data import load_CIFAR10, load_cifar10, load_fashion_mnist, load_mnist, source_of
 from .errors import CheckFailure
 from .gradients import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from .quiet import quiet_numpy
@@ -25,6 +26,11 @@ __all__ = [
     "check_relu",
     "eval_numerical_gradient",
     "eval_numerical_gradient_array",
+    "load_CIFAR10",
+    "load_cifar10",
+    "load_fashion_mnist",
+    "load_mnist",
     "quiet_numpy",
     "rel_error",
+    "source_of",
 ]

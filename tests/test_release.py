@@ -39,10 +39,12 @@ def test_committed_release_matches_a_fresh_generate_assignment(course_copy, assi
             f"release/{assignment}/{relative} differs from a fresh release: run ./kit release")
 
 
-def solution_lines(notebook):
-    """Non-trivial lines written inside solution regions and hidden-test regions."""
-    lines = set()
+def secret_lines(notebook):
+    """Non-trivial lines that appear only inside solution or hidden-test regions."""
+    secret, public = set(), set()
     for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        whole_cell_secret = cell.cell_type == "markdown" and meta.get("solution")
         inside = False
         for line in cell.source.splitlines():
             marker = line.strip()
@@ -50,12 +52,9 @@ def solution_lines(notebook):
                 inside = True
             elif marker in ("### END SOLUTION", "### END HIDDEN TESTS"):
                 inside = False
-            elif inside and len(marker) > 12:
-                lines.add(marker)
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown" and meta.get("solution"):
-            lines.update(l.strip() for l in cell.source.splitlines() if len(l.strip()) > 12)
-    return lines
+            elif len(marker) > 12:
+                (secret if inside or whole_cell_secret else public).add(marker)
+    return secret - public
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -64,7 +63,11 @@ def test_release_has_no_solutions_hidden_tests_or_text_sources(assignment):
         source = nbformat.read(built_path(text_source), as_version=4)
         released_path = RELEASE / assignment / built_path(text_source).name
         released = released_path.read_text()
-        leaked = [line for line in solution_lines(source) if line in released]
+        released_lines = {line.strip() for cell in nbformat.reads(released, as_version=4).cells
+                          for line in cell.source.splitlines()}
+        secret = secret_lines(source)
+        assert len(secret) >= 5, "the source should hold solutions to protect"
+        leaked = sorted(secret & released_lines)
         assert not leaked, f"{released_path} leaks: {leaked[:3]}"
         for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Rubric", "Model answer"):
             assert marker not in released
