@@ -1,6 +1,6 @@
 """The shipped demo: release the assignments, then grade a handful of sample submissions.
 
-Sample submissions are stored as text: ``demo_submissions/<assignment>/<student>.py``
+Sample submissions are stored as text: ``demo_submissions/<assignment>/<student>.cells``
 lists, cell by cell (``# %% <grade_id>``), what that student wrote where it differs from
 a correct solution. ``<student>.blank`` hands in the release untouched. Each is filled
 into the released notebook, so the demo exercises exactly what students receive.

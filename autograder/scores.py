@@ -79,7 +79,7 @@ def read_scores(course: Course, assignment: str) -> ScoreTable:
 def format_table(table: ScoreTable) -> str:
     """A plain-text table: one row per student, one column per task, then the total."""
     tasks = table.tasks
-    header = ["student", *tasks, "autograded"]
+    header = ["student", *tasks, "graded so far"]
     rows = []
     for student in table.students:
         row = [student]

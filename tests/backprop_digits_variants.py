@@ -199,7 +199,7 @@ class FeedforwardNeuralNet:
 # In the manner of the second homework seen (np.dot, a mask filled by indexing, one Affine
 # object re-run for both layers): a demo submission, so nbgrader grades it for real too.
 DOT_STYLE_SHARED_AFFINE = parse_answers(
-    (DEMO_SUBMISSIONS / "backprop_digits" / "finley.py").read_text())
+    (DEMO_SUBMISSIONS / "backprop_digits" / "finley.cells").read_text())
 
 # A third correct style: einsum, np.where, scipy's logsumexp, and a list of layers.
 EINSUM_STYLE = {
