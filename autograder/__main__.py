@@ -38,7 +38,7 @@ def cmd_grade(args) -> None:
     autograde(course, args.assignment)
     table = read_scores(course, args.assignment)
     print(format_table(table))
-    write_task_csv(table, course.root / "task_scores.csv")
+    write_task_csv([table], course.root / "task_scores.csv")
     print(f"wrote {export_grades(course, course.root / 'grades.csv')}")
 
 

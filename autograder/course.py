@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("backprop_digits",)
+ASSIGNMENTS = ("backprop_digits", "two_layer_mnist")
 
 
 class NbgraderError(RuntimeError):

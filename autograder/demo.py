@@ -20,7 +20,7 @@ from .release import release_assignment
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
-DEMO_ASSIGNMENTS = ("backprop_digits",)
+DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist")
 
 
 def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> list[Path]:
@@ -56,9 +56,8 @@ def run_demo(course: Course = Course()) -> None:
         print(intake.summary())
         print(f"== {assignment}: autograding (nbgrader autograde)")
         autograde(course, assignment)
-        table = read_scores(course, assignment)
-        write_task_csv(table, course.root / "task_scores.csv")
-        tables.append(table)
+        tables.append(read_scores(course, assignment))
+    write_task_csv(tables, course.root / "task_scores.csv")
     export_grades(course, course.root / "grades.csv")
     print()
     for table in tables:

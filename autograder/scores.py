@@ -96,16 +96,17 @@ def format_table(table: ScoreTable) -> str:
     return "\n".join(lines)
 
 
-def write_task_csv(table: ScoreTable, path: Path) -> Path:
-    """One row per student and task: student, task, score, max_score, needs_manual_grade."""
+def write_task_csv(tables: list, path: Path) -> Path:
+    """One row per assignment, student and task: score, max_score, needs_manual_grade."""
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["assignment", "student", "task", "score", "max_score",
                          "needs_manual_grade"])
-        for student in table.students:
-            for task in table.tasks:
-                score, top, manual = table.task_score(student, task)
-                writer.writerow([table.assignment, student, task, score, top, manual])
+        for table in tables:
+            for student in table.students:
+                for task in table.tasks:
+                    score, top, manual = table.task_score(student, task)
+                    writer.writerow([table.assignment, student, task, score, top, manual])
     return path
 
 

@@ -11,13 +11,41 @@ from .checkers.backprop_digits import (
     check_feedforward_net,
     check_relu,
 )
+from .checkers.two_layer_mnist import (
+    check_cross_entropy_loss,
+    check_extract_binary_classification_dataset,
+    check_gd,
+    check_loss_history,
+    check_multiclass_cross_entropy_loss,
+    check_sigmoid,
+    check_softmax,
+    check_stable_softmax,
+    check_two_layer_backward,
+    check_two_layer_forward,
+    check_two_layer_network,
+)
 from .data import load_CIFAR10, load_cifar10, load_fashion_mnist, load_mnist, source_of
 from .errors import CheckFailure
 from .gradients import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from .plotting import check_figure_produced, show_images, watch_figures
 from .quiet import quiet_numpy
 
 __all__ = [
     "CheckFailure",
+    "check_cross_entropy_loss",
+    "check_extract_binary_classification_dataset",
+    "check_figure_produced",
+    "check_gd",
+    "check_loss_history",
+    "check_multiclass_cross_entropy_loss",
+    "check_sigmoid",
+    "check_softmax",
+    "check_stable_softmax",
+    "check_two_layer_backward",
+    "check_two_layer_forward",
+    "check_two_layer_network",
+    "show_images",
+    "watch_figures",
     "accuracy",
     "check_accuracy",
     "check_affine",

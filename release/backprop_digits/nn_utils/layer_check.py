@@ -23,7 +23,8 @@ import numpy as np
 
 from .diagnosis import count_wrong, likely_mistake, worst_entries
 from .errors import CheckFailure, fail
-from .gradients import directional_check, entrywise_derivatives, sample_indices
+from .gradient_report import explain_gradient
+from .gradients import directional_check
 from .samples import upstream_gradient
 
 Args = Mapping[str, np.ndarray]
@@ -218,8 +219,8 @@ class LayerCheck:
         for name in spec.inputs:
             if not np.array_equal(passed[name], before[name], equal_nan=True):
                 fail(where, f"changed its argument `{name}` in place",
-                     f"a layer must not modify its inputs: work on a copy or build a new "
-                     f"array (e.g. np.maximum(0, x) instead of x[x < 0] = 0).")
+                     "a layer must not modify its inputs: work on a copy or build a new "
+                     "array (e.g. np.maximum(0, x) instead of x[x < 0] = 0).")
 
         got = np.asarray(out, dtype=np.float64)
         want = np.asarray(expected, dtype=np.float64)
@@ -287,33 +288,13 @@ class LayerCheck:
             return
         grad_name = failing[0]
         input_name = inputs_of[grad_name]
-        indices = sample_indices(np.shape(args[input_name]), self.rng)
-        derivatives = entrywise_derivatives(self.evaluate, args, input_name, indices)
-        want = np.array([np.sum(d * upstream) for d in derivatives])
-        if_ignored = np.array([np.sum(d) for d in derivatives])
-        got = np.array([grads[grad_name][i] for i in indices])
-        known = [(np.array([value[i] for i in indices]), advice)
-                 for value, advice in self._known(args, upstream).get(grad_name, [])]
-        whole = len(indices) == np.size(args[input_name])
-        shape = np.shape(args[input_name])
-        hint = likely_mistake(
-            grad_name,
-            got.reshape(shape) if whole else got,
-            want.reshape(shape) if whole else want,
+        hint, details = explain_gradient(
+            self.evaluate, args, input_name, grad_name, grads[grad_name], upstream, self.rng,
             batch_size=self._n(args),
-            if_upstream_ignored=(if_ignored.reshape(shape) if whole else if_ignored)
-            if not np.allclose(upstream, 1.0) else None,
-            known_mistakes=[(v.reshape(shape) if whole else v, a) for v, a in known],
-        )
-        others = failing[1:]
-        details = [
-            f"Compared with central differences on {len(indices)} of "
-            f"{np.size(args[input_name])} entries: {count_wrong(got, want)} differ.",
-            *worst_entries(grad_name, got, want, indices),
-            spec.shape_note(args) + ", " + describe_upstream(upstream),
-        ]
-        if others:
-            details.append("Also wrong: " + ", ".join(others) + ".")
+            known_mistakes=self._known(args, upstream).get(grad_name, []))
+        details.append(spec.shape_note(args) + ", " + describe_upstream(upstream))
+        if failing[1:]:
+            details.append("Also wrong: " + ", ".join(failing[1:]) + ".")
         fail(spec.where("backward"), f"{grad_name} is wrong", hint, details)
 
     def _check_linearity(self, args: Args) -> None:

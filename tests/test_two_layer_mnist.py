@@ -1,0 +1,145 @@
+"""two_layer_mnist: checkers and notebook grading on mutants and correct alternatives."""
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+
+import nn_utils
+from autograder.authoring import reference_answers
+from notebook_runner import run_notebook, source_notebook, student_code
+from two_layer_mnist_variants import (
+    ALTERNATIVES,
+    MUTANTS,
+    SEED_PLAIN_AS_STABLE,
+    SEED_STABLE,
+    SEED_STABLE_SOFTMAX,
+)
+
+NOTEBOOK = source_notebook("two_layer_mnist")
+REFERENCE = reference_answers(NOTEBOOK)
+TRAINING = {"q1train-impl", "q1eval-impl", "q1vis-answer", "q2train-impl", "q2eval-impl"}
+NEEDS_TRAINING = {"q1train", "q1eval", "q1vis", "q2train", "q2eval"}
+ONLY_HIDDEN_TESTS_SEE = {"sizes written in (as in the seed)"}
+
+
+def run(answers, tasks=None):
+    skip = set() if tasks is None or tasks & NEEDS_TRAINING else TRAINING
+    return run_notebook(NOTEBOOK, student_code(NOTEBOOK, answers), tasks=tasks, skip=skip)
+
+
+@pytest.mark.parametrize("mutant", [*MUTANTS, SEED_STABLE, SEED_PLAIN_AS_STABLE],
+                         ids=lambda m: f"{m.task}: {m.name}")
+def test_mutant_fails_its_task_with_a_named_mistake(mutant):
+    tasks = {mutant.task}
+    results = run(mutant.apply(REFERENCE), tasks=tasks)
+    task_cells = [r for r in results.values() if r.grade_id.split("-")[0] in tasks]
+    assert task_cells
+    if mutant.name in ONLY_HIDDEN_TESTS_SEE:
+        # Right for the notebook's own sizes: the visible check passes, the hidden fails.
+        task_cells = [r for r in task_cells if r.grade_id.endswith("-hidden")]
+        assert all(not r.error for r in results.values() if r not in task_cells)
+    for result in task_cells:
+        assert result.error, f"{result.grade_id} passed for {mutant.name}"
+        assert result.points == 0
+    assert any(re.search(mutant.message, r.error, flags=re.S) for r in task_cells), (
+        "\n".join(r.error for r in task_cells))
+
+
+def test_reference_gets_full_marks_and_reports_the_data_set():
+    results = run({})
+    assert all(r.points == r.max_points for r in results.values()), {
+        g: r.error for g, r in results.items() if r.error}
+    assert len(results) == sum(1 for c in NOTEBOOK.cells
+                               if c.metadata.get("nbgrader", {}).get("grade")
+                               and c.cell_type == "code"
+                               and not c.metadata["nbgrader"].get("solution"))
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_alternative_keeps_full_marks(name):
+    results = run(ALTERNATIVES[name])
+    failed = {g: r.error for g, r in results.items() if r.points != r.max_points}
+    # The seed's plain softmax is correct for the graded work; only the optional,
+    # zero-point stability check may fail, and only because of overflow.
+    failed.pop("stable-check", None)
+    assert not failed, failed
+
+
+def test_seed_softmax_passes_the_plain_check_and_fails_the_stability_check():
+    namespace = {"np": np}
+    exec(ALTERNATIVES["seed style"]["q2softmax-impl"], namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        nn_utils.check_softmax(namespace["softmax"])
+    with pytest.raises(nn_utils.CheckFailure, match="near 1000"):
+        nn_utils.check_stable_softmax(namespace["softmax"])
+
+
+def test_seed_stable_softmax_fails_and_the_message_says_why():
+    namespace = {"np": np}
+    exec(SEED_STABLE_SOFTMAX, namespace)
+    with pytest.raises(nn_utils.CheckFailure, match="log of a negative"):
+        nn_utils.check_stable_softmax(namespace["stable_softmax"])
+
+
+def functions_from(answers):
+    namespace = {"np": np}
+    for grade_id in ("q1loss-sigmoid-impl", "q1loss-impl", "q1forward-impl", "q1backward-impl",
+                     "q1gd-impl", "q1init-impl", "q1data-impl"):
+        exec(answers[grade_id], namespace)
+    binary = dict(namespace)
+    for grade_id in ("q2softmax-impl", "stable-impl", "q2loss-impl", "q2forward-impl",
+                     "q2backward-impl"):
+        exec(answers[grade_id], namespace)
+    return binary, namespace
+
+
+def run_checks(binary, multi, seed):
+    nn_utils.check_sigmoid(binary["sigmoid"])
+    nn_utils.check_cross_entropy_loss(binary["CrossEntropyLoss"], seed=seed)
+    nn_utils.check_two_layer_forward(binary["forward"], seed=seed)
+    nn_utils.check_two_layer_backward(binary["backward"], binary["forward"],
+                                      binary["CrossEntropyLoss"], seed=seed)
+    nn_utils.check_gd(binary["GD"], seed=seed)
+    nn_utils.check_softmax(multi["softmax"], seed=seed)
+    nn_utils.check_multiclass_cross_entropy_loss(multi["MultiClassCrossEntropyLoss"], seed=seed)
+    nn_utils.check_two_layer_forward(multi["forward"], output="softmax", seed=seed, dims=(6, 5, 4))
+    nn_utils.check_two_layer_backward(multi["backward"], multi["forward"],
+                                      multi["MultiClassCrossEntropyLoss"], output="softmax",
+                                      seed=seed, dims=(6, 5, 4))
+
+
+@pytest.mark.parametrize("name", ["reference", *sorted(ALTERNATIVES)])
+def test_no_false_failure_over_200_seeds(name):
+    binary, multi = functions_from({**REFERENCE, **ALTERNATIVES.get(name, {})})
+    with contextlib.redirect_stdout(io.StringIO()):
+        for seed in range(200):
+            run_checks(binary, multi, seed)
+
+
+def test_checks_write_nothing_to_stderr(capsys):
+    binary, multi = functions_from({**REFERENCE, **ALTERNATIVES["seed style"]})
+    with np.errstate(all="warn"):
+        run_checks(binary, multi, 0)
+    assert capsys.readouterr().err == ""
+
+
+def test_figure_check_counts_only_figures_since_it_was_reset():
+    import matplotlib.pyplot as plt
+
+    nn_utils.watch_figures()
+    nn_utils.show_images(np.zeros((3, 28, 28)))
+    with contextlib.redirect_stdout(io.StringIO()):
+        nn_utils.check_figure_produced(min_images=3)
+    with pytest.raises(nn_utils.CheckFailure, match="drew no figure"):
+        nn_utils.check_figure_produced(min_images=1)
+    plt.close("all")  # as the inline backend does at the end of every cell
+    nn_utils.watch_figures()
+    plt.figure()
+    plt.plot([1, 2])
+    plt.show()
+    with pytest.raises(nn_utils.CheckFailure, match="drew 0 image"):
+        nn_utils.check_figure_produced(min_images=1)
+    plt.close("all")
