@@ -32,7 +32,7 @@ def cmd_release(args) -> None:
 
 def cmd_grade(args) -> None:
     course = _course(args)
-    notebook = sorted((course.release / args.assignment).glob("*.ipynb"))[0].stem
+    notebook = args.assignment  # the main notebook; multi-notebook intake comes with zip intake
     intake = collect_folder(course, args.assignment, Path(args.submissions), notebook)
     print(intake.summary())
     autograde(course, args.assignment)

@@ -56,6 +56,9 @@ def _nbgrader_metadata(cell, path: Path, index: int) -> dict | None:
         raise NotebookSourceError(f"{path}: cell {index} needs a grade_id of lowercase "
                                   f"words joined by '-', got {grade_id!r}")
     flags = KINDS[kind]
+    if kind == "solution" and cell.cell_type == "markdown":
+        raise NotebookSourceError(f"{path}: cell {index} ({grade_id}): a Markdown answer is "
+                                  "graded by a person: use kind=\"answer\" with points")
     if flags["grade"] != (points is not None):
         raise NotebookSourceError(f"{path}: cell {index} ({grade_id}): kind {kind!r} "
                                   + ("needs points" if flags["grade"] else "takes no points"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("backprop_digits", "two_layer_mnist")
+ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework")
 
 
 class NbgraderError(RuntimeError):
@@ -46,13 +46,17 @@ class Course:
         """Run ``nbgrader ARGS`` in the course directory; return its log, raise on failure."""
         # nbgrader runs helper programs (alembic) by name: they sit beside this Python.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = dict(os.environ, MPLBACKEND="Agg", PATH=path)
+        env = dict(os.environ, PATH=path)
+        env.pop("MPLBACKEND", None)  # kernels must use the inline backend to embed plots
         result = subprocess.run(
             [sys.executable, "-m", "nbgrader", *args],
             cwd=self.root, env=env, capture_output=True, text=True,
         )
         log = result.stdout + result.stderr
         if result.returncode != 0:
-            tail = "\n".join(log.splitlines()[-25:])
-            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{tail}")
+            lines = log.splitlines()
+            # nbgrader logs whole tracebacks; the lines naming the error say what went wrong.
+            causes = list(dict.fromkeys(l.strip() for l in lines if "Error:" in l))
+            summary = "\n".join(causes[-5:] + ["..."] + lines[-8:])
+            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{summary}")
         return log

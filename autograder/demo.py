@@ -20,7 +20,7 @@ from .release import release_assignment
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
-DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist")
+DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework")
 
 
 def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> list[Path]:
@@ -29,7 +29,9 @@ def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> li
     for old in out_dir.glob("*.ipynb"):
         old.unlink()
     written = []
-    for released in sorted((course.release / assignment).glob("*.ipynb")):
+    # One notebook per student: the assignment's main notebook (an optional second
+    # notebook, like nn_framework's PyTorch one, is left out of the demo).
+    for released in [course.release / assignment / f"{assignment}.ipynb"]:
         source = nbformat.read(course.source / assignment / released.name, as_version=4)
         blank = nbformat.read(released, as_version=4)
         correct = reference_answers(source)
@@ -48,8 +50,8 @@ def run_demo(course: Course = Course()) -> None:
     tables = []
     for assignment in DEMO_ASSIGNMENTS:
         print(f"== {assignment}: releasing")
-        folder = release_assignment(course, assignment)
-        notebook = sorted(folder.glob("*.ipynb"))[0].stem
+        release_assignment(course, assignment)
+        notebook = assignment
         submissions = course.root / "build" / "demo_submissions" / assignment
         build_demo_submissions(course, assignment, submissions)
         intake = collect_folder(course, assignment, submissions, notebook)

@@ -85,3 +85,12 @@ def test_release_folder_alone_can_import_nn_utils(tmp_path, assignment):
         [sys.executable, "-c", "import nn_utils; print(nn_utils.__file__)"],
         cwd=folder, env=env, capture_output=True, text=True, check=True)
     assert str(folder) in result.stdout
+
+
+def test_a_markdown_solution_cell_is_refused_with_a_clear_message(tmp_path):
+    from autograder.authoring import NotebookSourceError
+
+    source = tmp_path / "bad.pct.py"
+    source.write_text('# %% [markdown] grade_id="essay" kind="solution"\n# Write here.\n')
+    with pytest.raises(NotebookSourceError, match='use kind="answer" with points'):
+        build_notebook(source)

@@ -11,6 +11,15 @@ from .checkers.backprop_digits import (
     check_feedforward_net,
     check_relu,
 )
+from .checkers.nn_framework_conv import check_conv2d, check_pool2d
+from .checkers.nn_framework import (
+    check_cross_entropy_loss_layer,
+    check_einsum,
+    check_fully_connected,
+    check_neural_network,
+    check_relu_activation,
+    check_softmax_activation,
+)
 from .checkers.two_layer_mnist import (
     check_cross_entropy_loss,
     check_extract_binary_classification_dataset,
@@ -32,6 +41,14 @@ from .quiet import quiet_numpy
 
 __all__ = [
     "CheckFailure",
+    "check_conv2d",
+    "check_cross_entropy_loss_layer",
+    "check_pool2d",
+    "check_einsum",
+    "check_fully_connected",
+    "check_neural_network",
+    "check_relu_activation",
+    "check_softmax_activation",
     "check_cross_entropy_loss",
     "check_extract_binary_classification_dataset",
     "check_figure_produced",
