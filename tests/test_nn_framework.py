@@ -66,6 +66,9 @@ def test_no_false_failure_over_200_seeds(name, answers):
             nn_utils.check_fully_connected(ns["FullyConnected"], seed=seed)
             nn_utils.check_cross_entropy_loss_layer(ns["CrossEntropy"](), seed=seed)
             nn_utils.check_neural_network(ns["NeuralNetwork"], seed=seed)
+            nn_utils.check_network_gradients(ns["NeuralNetwork"], ns["FullyConnected"],
+                                             ns["ReLU"], ns["SoftMax"], ns["CrossEntropy"],
+                                             seed=seed)
             nn_utils.check_einsum(ns["trace_einsum"], ns["matmul_einsum"],
                                   ns["batched_matmul_einsum"], seed=seed)
 
@@ -84,3 +87,12 @@ def test_einsum_check_restores_numpy():
     with contextlib.redirect_stdout(io.StringIO()):
         nn_utils.check_einsum(ns["trace_einsum"], ns["matmul_einsum"], ns["batched_matmul_einsum"])
     assert np.einsum is original
+
+
+def test_network_gradient_check_names_a_wrong_layer_gradient():
+    broken = MUTANTS[4]  # FullyConnected without the activation's backward
+    assert broken.name == "activation backward skipped"
+    ns = classes({**REFERENCE, **broken.apply(REFERENCE)})
+    with pytest.raises(nn_utils.CheckFailure, match="does not match the network's loss"):
+        nn_utils.check_network_gradients(ns["NeuralNetwork"], ns["FullyConnected"], ns["ReLU"],
+                                         ns["SoftMax"], ns["CrossEntropy"])

@@ -381,12 +381,15 @@ class NeuralNetwork:
 
 # %% grade_id="network-check" kind="test" points=4
 nn_utils.check_neural_network(NeuralNetwork)
+nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy)
 
 # %% grade_id="network-hidden" kind="test" points=4
 # Hidden tests for 5.1 run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 nn_utils.check_neural_network(NeuralNetwork, seed=11, sizes=(3, 6, 2), batch=1)
 nn_utils.check_neural_network(NeuralNetwork, seed=12, sizes=(4, 4, 4, 4, 4), batch=9)
+nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
+                                 seed=13, sizes=(7, 3, 4), batch=1)
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -701,13 +701,20 @@ def check_conv2d(Conv2D, seed: int = 0, cases=CONV_CASES, speed_case=CONV_SPEED_
         total_limit: seconds the whole check may spend in the class's code.
     """
     _require_class("check_conv2d", Conv2D, "Conv2D")
+    _run_cases(_conv_setup, Conv2D, [ConvCase(*c) for c in cases],
+               ConvCase(*speed_case) if speed_case is not None else None,
+               seed, time_limit, speed_limit, total_limit)
+
+
+def _run_cases(setup, layer_class, cases, speed_case, seed, time_limit, speed_limit,
+               total_limit) -> None:
+    """The generic layer check on every case, then the timed speed case, on one budget."""
     budget = _Budget(total_limit)
     for i, case in enumerate(cases):
-        layer, spec, make_args = _conv_setup(Conv2D, ConvCase(*case), budget, time_limit)
+        layer, spec, make_args = setup(layer_class, case, budget, time_limit)
         check_layer(spec, layer, make_args, seed=seed * 1000 + i)
     if speed_case is not None:
-        layer, spec, make_args = _conv_setup(Conv2D, ConvCase(*speed_case), budget,
-                                             speed_limit)
+        layer, spec, make_args = setup(layer_class, speed_case, budget, speed_limit)
         _time_case(spec, layer, make_args, seed * 1000 + len(cases))
 
 
@@ -911,11 +918,6 @@ def check_pool2d(Pool2D, seed: int = 0, cases=POOL_CASES, speed_case=POOL_SPEED_
         total_limit: seconds the whole check may spend in the class's code.
     """
     _require_class("check_pool2d", Pool2D, "Pool2D")
-    budget = _Budget(total_limit)
-    for i, case in enumerate(cases):
-        layer, spec, make_args = _pool_setup(Pool2D, PoolCase(*case), budget, time_limit)
-        check_layer(spec, layer, make_args, seed=seed * 1000 + i)
-    if speed_case is not None:
-        layer, spec, make_args = _pool_setup(Pool2D, PoolCase(*speed_case), budget,
-                                             speed_limit)
-        _time_case(spec, layer, make_args, seed * 1000 + len(cases))
+    _run_cases(_pool_setup, Pool2D, [PoolCase(*c) for c in cases],
+               PoolCase(*speed_case) if speed_case is not None else None,
+               seed, time_limit, speed_limit, total_limit)

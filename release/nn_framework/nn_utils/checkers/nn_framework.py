@@ -443,3 +443,61 @@ def check_einsum(trace_einsum, matmul_einsum, batched_matmul_einsum, seed: int =
                  f"differs from {numpy_name} (shape {np.shape(want)})",
                  "letters that do not appear after '->' are summed over; check which "
                  "axes must survive.")
+
+
+# ---------------------------------------------------------------------------------------
+# The whole network, built from the student's classes
+# ---------------------------------------------------------------------------------------
+
+def _network_loss(named, X, Y):
+    hidden = np.maximum(0.0, X @ named["W0"] + named["b0"])
+    probs = _softmax_rows(hidden @ named["W1"] + named["b1"])
+    return float(-np.sum(Y * np.log(probs)) / Y.shape[0])
+
+
+@checker
+def check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
+                            seed: int = 0, sizes=(5, 6, 3), batch: int = 8):
+    """Check end to end that a network of your classes back-propagates the right gradients.
+
+    Builds FullyConnected(ReLU) -> FullyConnected(SoftMax) with CrossEntropy, runs your
+    NeuralNetwork's forward and backward, and compares every layer's gradients with
+    finite differences of the cross-entropy of the same network.
+    """
+    from ..gradient_report import explain_gradient
+    from ..gradients import directional_check
+
+    rng = np.random.default_rng(seed)
+    d, h, k = sizes
+    layers = [call_student("FullyConnected", FullyConnected, h, ReLU()),
+              call_student("FullyConnected", FullyConnected, k, SoftMax())]
+    network = call_student("NeuralNetwork", NeuralNetwork, layers, CrossEntropy(),
+                           note="called as NeuralNetwork(layers, CrossEntropy())")
+    while True:  # keep every hidden pre-activation away from the ReLU's kink
+        X = gaussian(rng, (batch, d))
+        named = {"W0": gaussian(rng, (d, h)) / np.sqrt(d), "b0": 0.5 * gaussian(rng, (1, h)),
+                 "W1": gaussian(rng, (h, k)) / np.sqrt(h), "b1": 0.5 * gaussian(rng, (1, k))}
+        if np.min(np.abs(X @ named["W0"] + named["b0"])) > 1e-2:
+            break
+    Y = one_hot(rng, batch, k)
+    call_student("NeuralNetwork.forward", network.forward, X.copy())  # creates the parameters
+    for i, layer in enumerate(layers):
+        layer.parameters["W"], layer.parameters["b"] = named[f"W{i}"].copy(), named[f"b{i}"].copy()
+    out = call_student("NeuralNetwork.forward", network.forward, X.copy())
+    call_student("NeuralNetwork.backward", network.backward, Y.copy(), out)
+    analytic = {f"{p}{i}": np.asarray(layer.gradients[p], dtype=np.float64)
+                for i, layer in enumerate(layers) for p in ("W", "b")}
+    for name, grad in analytic.items():
+        if grad.shape != named[name].shape:
+            fail("NeuralNetwork.backward", f"layer {name[1]}'s gradient of {name[0]} has shape "
+                 f"{grad.shape}, expected {named[name].shape}")
+    evaluate = lambda params: _network_loss(params, X, Y)  # noqa: E731 - loss of the parameters
+    results = directional_check(evaluate, named, analytic, 1.0, rng)
+    failing = [name for name in analytic if not results[name].passed]
+    if failing:
+        name = failing[0]
+        hint, details = explain_gradient(evaluate, named, name, f"layer {name[1]} d{name[0]}",
+                                         analytic[name], 1.0, rng, batch_size=batch)
+        fail("NeuralNetwork.backward", f"the gradient of layer {name[1]}'s {name[0]} does not "
+             "match the network's loss", hint or "check each class's own checker first; "
+             "then that backward visits the layers in reverse order.", details)
