@@ -9,19 +9,13 @@ from backprop_digits_variants import Mutant
 SEED_STYLE = parse_answers((DEMO_SUBMISSIONS / "nn_framework" / "finley.cells").read_text())
 
 # The homework's two network bugs: X fed to every layer, the loss value sent backward.
-SEED_FORWARD = '''
-        a = X
-        b = []
-        for i in self.layers:
-            b.append(i.forward(a))
-        return b[len(b) - 1]
+SEED_FORWARD = '''        outputs = [layer.forward(X) for layer in self.layers]
+        return outputs[-1]
 '''
-SEED_BACKWARD = '''
-        a = self.loss(target, out)
-        c = 0
-        for i in self.layers[::-1]:
-            c = i.backward(a)
-        return a
+SEED_BACKWARD = '''        value = self.loss(target, out)
+        for layer in self.layers[::-1]:
+            layer.backward(value)
+        return value
 '''
 NETWORK_FORWARD = '''        for layer in self.layers:
             X = layer.forward(X)

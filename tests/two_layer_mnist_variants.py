@@ -52,16 +52,15 @@ ALTERNATIVES = {"seed style": SEED_STYLE, "mean and einsum style": MEAN_STYLE}
 SEED_HARD_CODED_INIT = '''
 def TwoLayerNetwork(layer_dims=[784, 256, 1]):
     np.random.seed(3)
-    w1 = np.random.normal(loc=0, scale=0.01, size=[256, 784])
-    w2 = np.random.normal(loc=0, scale=0.01, size=[1, 256])
-    b1 = np.zeros((layer_dims[1], 1))
-    b2 = np.zeros((layer_dims[2], 1))
-    return [w1, b1, w2, b2]
+    first = np.random.normal(loc=0, scale=0.01, size=[256, 784])  # sizes written in
+    second = np.random.normal(loc=0, scale=0.01, size=[1, 256])
+    return [first, np.zeros((layer_dims[1], 1)), second, np.zeros((layer_dims[2], 1))]
 '''
 SEED_STABLE_SOFTMAX = '''
 def stable_softmax(Z):
-    C = - np.max(Z, axis=0, keepdims=True)
-    return np.exp(Z + np.log(C)) / (C * np.sum(np.exp(Z + np.log(C))))
+    shift = -Z.max(axis=0, keepdims=True)
+    log_shift = np.log(shift)  # the mistake: the log of a negative number
+    return np.exp(Z + log_shift) / (shift * np.exp(Z + log_shift).sum())
 '''
 
 
