@@ -34,7 +34,7 @@ def test_mutant_loses_the_task_points_with_a_named_mistake(mutant):
 @pytest.mark.parametrize("mutant", TRAINING_MUTANTS, ids=lambda m: m.name)
 def test_broken_network_fails_the_iris_accuracy(mutant):
     results = run(mutant.apply(REFERENCE), tasks={"iris"}, skip=())
-    assert results["iris-hidden"].points == 0
+    assert results["iris-hidden"].points == 0 and results["iris-gradients"].points == 0
     assert re.search(mutant.message, results["iris-hidden"].error), results["iris-hidden"].error
 
 

@@ -381,15 +381,12 @@ class NeuralNetwork:
 
 # %% grade_id="network-check" kind="test" points=4
 nn_utils.check_neural_network(NeuralNetwork)
-nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy)
 
 # %% grade_id="network-hidden" kind="test" points=4
 # Hidden tests for 5.1 run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 nn_utils.check_neural_network(NeuralNetwork, seed=11, sizes=(3, 6, 2), batch=1)
 nn_utils.check_neural_network(NeuralNetwork, seed=12, sizes=(4, 4, 4, 4, 4), batch=9)
-nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
-                                 seed=13, sizes=(7, 3, 4), batch=1)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -427,7 +424,14 @@ def make_network(hidden_size, learning_rate):
 
 
 # %% [markdown]
-# **Code (6 points).** Try at least three learning rates and two hidden sizes (300
+# Before training, check the whole network end to end: a network of your classes must
+# back-propagate the right gradient into every layer (2 of the 6 points below).
+
+# %% grade_id="iris-gradients" kind="test" points=2
+nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy)
+
+# %% [markdown]
+# **Code (4 more points).** Try at least three learning rates and two hidden sizes (300
 # epochs each, `np.random.seed(0)` before building each network). Keep the setting with
 # the lowest *training* loss in `best`, its network in `best_network` and its losses
 # in `best_losses`; then print its test loss and accuracy. A hidden test trains a
@@ -451,9 +455,10 @@ Y_hat, test_loss = best_network.predict(X_test, Y_test)
 test_accuracy = np.mean(Y_hat.argmax(axis=1) == y_test)
 print(f"best {best}: test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}")
 
-# %% grade_id="iris-hidden" kind="test" points=6
+# %% grade_id="iris-hidden" kind="test" points=4
 # Hidden tests for 5.2 run here when your notebook is graded: a network built from your
-# classes, trained on iris, must reach a test accuracy of at least 0.9.
+# classes, trained on iris, must reach a test accuracy of at least 0.9; then the
+# end-to-end gradient check runs again with other sizes.
 ### BEGIN HIDDEN TESTS
 np.random.seed(1)
 with nn_utils.quiet_numpy():
@@ -465,6 +470,8 @@ with nn_utils.quiet_numpy():
     _predicted = np.asarray(_network.forward(X_test)).argmax(axis=1)
 _accuracy = nn_utils.check_accuracy(_predicted, y_test, 0.9, "iris test accuracy")
 print(f"iris test accuracy {_accuracy:.4f} (required 0.9)")
+nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
+                                 seed=13, sizes=(7, 3, 4), batch=5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
