@@ -11,6 +11,11 @@ from .checkers.backprop_digits import (
     check_feedforward_net,
     check_relu,
 )
+from .checkers.fc_nets_cifar import (
+    check_affine_functions,
+    check_affine_relu_functions,
+    check_relu_functions,
+)
 from .checkers.nn_framework_conv import check_conv2d, check_pool2d
 from .checkers.nn_framework import (
     check_cross_entropy_loss_layer,
@@ -42,7 +47,10 @@ from .quiet import quiet_numpy
 
 __all__ = [
     "CheckFailure",
+    "check_affine_functions",
+    "check_affine_relu_functions",
     "check_conv2d",
+    "check_relu_functions",
     "check_cross_entropy_loss_layer",
     "check_pool2d",
     "check_einsum",

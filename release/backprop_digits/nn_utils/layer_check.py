@@ -378,3 +378,28 @@ class LayerCheck:
 def check_layer(spec: LayerSpec, layer, make_args, seed: int) -> None:
     """Run every probe on ``layer``; raise CheckFailure at the first problem."""
     LayerCheck(spec, layer, make_args, np.random.default_rng(seed)).run()
+
+
+class FunctionalLayer:
+    """Adapts cs231n-style functions to the layer protocol the checks drive.
+
+    ``forward(*inputs) -> (out, cache)`` and ``backward(dout, cache) -> gradients``
+    become an object whose ``forward`` keeps the cache and whose ``backward(dout)``
+    passes it back, so the same probes apply (a stale cache shows up as a function
+    that reads something other than the cache it is given).
+    """
+
+    def __init__(self, forward, backward, name: str):
+        self._forward, self._backward, self.name = forward, backward, name
+        self.cache = None
+
+    def forward(self, *inputs):
+        result = self._forward(*inputs)
+        if not isinstance(result, tuple) or len(result) != 2:
+            fail(f"{self._forward.__name__}", f"returned {type(result).__name__}",
+                 "return the pair (out, cache).")
+        out, self.cache = result
+        return out
+
+    def backward(self, dout):
+        return self._backward(dout, self.cache)
