@@ -147,11 +147,12 @@ class ReLU:
     "crossentropy-impl": '''
 class CategoricalCrossEntropy:
     def forward(self, logits, labels):
-        probs = np.exp(logits - np.max(logits, axis=1, keepdims=True))
-        probs /= np.sum(probs, axis=1, keepdims=True)
-        loss = -np.sum(labels * np.log(probs + 1e-12)) / logits.shape[0]
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        eps = 1e-12  # keeps log away from 0
+        loss = -(labels * np.log(probs + eps)).sum() / len(logits)
         self.cache = (probs, labels)
-        assert isinstance(loss, float)
+        assert isinstance(loss, float), type(loss)
         return loss
 
     def backward(self, d_out=1.0):
@@ -175,26 +176,21 @@ class FeedforwardNeuralNet:
         self.loss_fn = CategoricalCrossEntropy()
 
     def predict(self, X):
-        out = self.affine1.forward(X, self.params["W1"], self.params["b1"])
-        out = self.relu.forward(out)
-        out = self.affine2.forward(out, self.params["W2"], self.params["b2"])
+        h = self.relu.forward(self.affine1.forward(X, self.params["W1"], self.params["b1"]))
+        out = self.affine2.forward(h, self.params["W2"], self.params["b2"])
         Y_pred = np.exp(out - np.max(out, axis=1, keepdims=True))
         Y_pred /= np.sum(Y_pred, axis=1, keepdims=True)
         return Y_pred
 
     def step(self, X, Y):
-        out = self.affine1.forward(X, self.params["W1"], self.params["b1"])
-        out = self.relu.forward(out)
-        out = self.affine2.forward(out, self.params["W2"], self.params["b2"])
-        loss = self.loss_fn.forward(out, Y)
-        d_out, _ = self.loss_fn.backward()
-        d_out, d_W2, d_b2 = self.affine2.backward(d_out)
-        d_out = self.relu.backward(d_out)
-        _, d_W1, d_b1 = self.affine1.backward(d_out)
-        self.params["W1"] -= self.learning_rate * d_W1
-        self.params["b1"] -= self.learning_rate * d_b1
-        self.params["W2"] -= self.learning_rate * d_W2
-        self.params["b2"] -= self.learning_rate * d_b2
+        h = self.relu.forward(self.affine1.forward(X, self.params["W1"], self.params["b1"]))
+        scores = self.affine2.forward(h, self.params["W2"], self.params["b2"])
+        loss = self.loss_fn.forward(scores, Y)
+        g, _ = self.loss_fn.backward()
+        g, g_W2, g_b2 = self.affine2.backward(g)
+        _, g_W1, g_b1 = self.affine1.backward(self.relu.backward(g))
+        for name, grad in (("W1", g_W1), ("b1", g_b1), ("W2", g_W2), ("b2", g_b2)):
+            self.params[name] -= self.learning_rate * grad  # in place
         return loss
 ''',
 }

@@ -38,7 +38,7 @@ MUTANTS = [
            r"must be zero where Z < 0"),
     # 4.2 FullyConnected
     Mutant("activation backward skipped", "fc-impl",
-           "dLdZ = self.activation.backward(Z, dLdY)", "dLdZ = dLdY",
+           'dLdZ = self.activation.backward(self.cache["Z"], dLdY)', "dLdZ = dLdY",
            r"activation's backward is skipped"),
     Mutant("bias gradient averaged", "fc-impl", "dLdZ.sum(axis=0, keepdims=True)",
            "dLdZ.mean(axis=0, keepdims=True)", r"not its mean"),

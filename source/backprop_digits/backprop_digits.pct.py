@@ -121,11 +121,11 @@ print(f"train {X_train.shape}, test {X_test.shape}, classes {K}")
 # %% grade_id="affine-impl" kind="solution"
 class Affine:
     def forward(self, inputs, weight, bias):
-        """Forward pass of an affine (fully connected) layer.
+        """Affine layer, forward pass: the inputs times the weight, plus the bias.
 
         Args:
-            inputs: input matrix, shape (N, D)
-            weight: weight matrix, shape (D, H)
+            inputs: a batch of N rows of D features, shape (N, D)
+            weight: the layer's weights, shape (D, H)
             bias: bias vector, shape (H,)
 
         Returns:
@@ -138,7 +138,7 @@ class Affine:
         return out
 
     def backward(self, d_out):
-        """Backward pass of an affine (fully connected) layer.
+        """Affine layer, backward: gradients of the loss from d_out.
 
         Args:
             d_out: gradient of the loss with respect to the output, shape (N, H)
@@ -251,7 +251,7 @@ class CategoricalCrossEntropy:
         probs = np.exp(log_probs)
         loss = float(-np.sum(labels * log_probs) / logits.shape[0])
         ### END SOLUTION
-        # probs is the (N, K) matrix of class probabilities
+        # backward needs the (N, K) probabilities and the labels
         self.cache = (probs, labels)
         return loss
 

@@ -217,8 +217,8 @@ class FullyConnected(Layer):
     def backward(self, dLdY: np.ndarray) -> np.ndarray:
         """Fill self.gradients["W"] and ["b"]; return dL/dX of shape (batch_size, n_in)."""
         ### BEGIN SOLUTION
-        X, Z = self.cache["X"], self.cache["Z"]
-        dLdZ = self.activation.backward(Z, dLdY)
+        X = self.cache["X"]
+        dLdZ = self.activation.backward(self.cache["Z"], dLdY)
         self.gradients["W"] = X.T @ dLdZ
         self.gradients["b"] = dLdZ.sum(axis=0, keepdims=True)
         dX = dLdZ @ self.parameters["W"].T
@@ -613,8 +613,8 @@ class Conv2D(Layer):
     def backward(self, dLdY: np.ndarray) -> np.ndarray:
         """Fill self.gradients; return dL/dX with the shape of X."""
         ### BEGIN SOLUTION
-        X, Z = self.cache["X"], self.cache["Z"]
-        W = self.parameters["W"]
+        X, W = self.cache["X"], self.parameters["W"]
+        Z = self.cache["Z"]
         kernel_rows, kernel_cols = self.kernel_shape
         (pad_rows, pad_cols), s = self.pad, self.stride
         dZ = self.activation.backward(Z, dLdY)
