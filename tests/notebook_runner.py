@@ -7,6 +7,7 @@ runs in tests/test_end_to_end.py.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 from dataclasses import dataclass
@@ -74,19 +75,34 @@ def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict
         code = answers.get(grade_id, cell.source) if meta.get("solution") else cell.source
         out, err = io.StringIO(), io.StringIO()
         error = ""
+        value = None
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                exec(compile(code, f"<cell {grade_id or cell.id}>", "exec"), namespace)
+                value = _run_cell(code, f"<cell {grade_id or cell.id}>", namespace)
             except Exception as exc:  # noqa: BLE001 - a cell's error is its result
                 error = f"{type(exc).__name__}: {exc}"
         if is_test:
             passed = not error and not err.getvalue()
-            results[grade_id] = CellResult(grade_id, meta["points"] if passed else 0.0,
-                                           meta["points"], error, err.getvalue())
+            points = meta["points"] if passed else 0.0
+            if passed and isinstance(value, (int, float)) and not isinstance(value, bool):
+                points = float(value)  # nbgrader's partial credit: the cell's result
+            results[grade_id] = CellResult(grade_id, points, meta["points"], error,
+                                           err.getvalue())
     import matplotlib.pyplot as plt
 
     plt.close("all")  # figures of one run must not leak into the next
     return results
+
+
+def _run_cell(code: str, name: str, namespace: dict):
+    """Execute a cell; return the value of its last line when that is an expression,
+    as the kernel does (nbgrader reads a number there as partial credit)."""
+    tree = ast.parse(code, name)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, name, "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), name, "eval"), namespace)
 
 
 def task_points(results: dict[str, CellResult], task: str) -> tuple[float, float]:

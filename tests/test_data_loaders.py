@@ -713,3 +713,19 @@ def test_missing_standin_dependency_gives_instructions(monkeypatch):
     assert "No module named 'sklearn'" in message and "install scikit-learn" in message
     assert "NN_UTILS_DATA_DIR" in message and "t10k-labels-idx1-ubyte.gz" in message
     assert nd.source_of("mnist") is None
+
+
+def test_a_built_standin_is_saved_for_later_processes_and_damage_means_rebuild(tmp_path, monkeypatch):
+    from nn_utils.data import standins
+
+    monkeypatch.setenv("NN_UTILS_CACHE_DIR", str(tmp_path))
+    saved = standins._saved_copy("cifar10")
+    assert saved.parent == tmp_path / "standins" and saved.name.startswith("cifar10-")
+    small = ((np.zeros((2, 32, 32, 3), np.uint8), np.array([1, 2])),
+             (np.ones((1, 32, 32, 3), np.uint8), np.array([3])))
+    standins._save(saved, small)
+    (x_train, y_train), (x_test, y_test) = standins.standin.__wrapped__("cifar10")
+    assert x_train.shape == (2, 32, 32, 3) and y_test.tolist() == [3]
+    assert not x_train.flags.writeable  # shared arrays stay read-only
+    saved.write_bytes(b"half a file")
+    assert standins._load_saved(saved) is None  # the next call rebuilds instead of failing

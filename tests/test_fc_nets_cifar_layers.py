@@ -108,7 +108,7 @@ def test_correct_code_passes_over_200_seeds(name, code):
 
 def test_the_notebooks_linspace_fact_is_what_correct_code_gives():
     ns = functions(RESHAPE_STYLE)
-    from nn_utils.checkers.fc_nets_cifar import LINSPACE_OUT, _linspace_case
+    from nn_utils.checkers.fc_nets import LINSPACE_OUT, _linspace_case
 
     out, _ = ns["affine_forward"](*_linspace_case())
     assert nn_utils.rel_error(out, LINSPACE_OUT) < 1e-8

@@ -16,7 +16,7 @@ from ..diagnosis import likely_mistake, worst_entries
 from ..gradient_report import explain_gradient
 from ..gradients import directional_check
 from ..layer_check import LayerSpec, call_student, check_layer
-from ..samples import away_from_zero, gaussian, one_hot
+from ..samples import away_from_zero, gaussian, one_hot, resample
 
 
 def _log_softmax(logits):
@@ -222,13 +222,15 @@ def _network_loss(params, X, Y) -> float:
 
 def _network_point(rng, n, d, h, k):
     """Data and parameters with every hidden pre-activation away from the ReLU kink."""
-    while True:
+    def draw(rng):
         X = gaussian(rng, (n, d))
         # Weights scaled by 1/sqrt(fan-in) keep the logits, and so the loss, moderate.
-        params = {"W1": gaussian(rng, (d, h)) / np.sqrt(d), "b1": 0.5 * gaussian(rng, (h,)),
-                  "W2": gaussian(rng, (h, k)) / np.sqrt(h), "b2": 0.5 * gaussian(rng, (k,))}
-        if np.min(np.abs(X @ params["W1"] + params["b1"])) > 1e-2:
-            return X, one_hot(rng, n, k), params
+        return X, {"W1": gaussian(rng, (d, h)) / np.sqrt(d), "b1": 0.5 * gaussian(rng, (h,)),
+                   "W2": gaussian(rng, (h, k)) / np.sqrt(h), "b2": 0.5 * gaussian(rng, (k,))}
+
+    X, params = resample(rng, draw, lambda case: np.min(np.abs(
+        case[0] @ case[1]["W1"] + case[1]["b1"])) > 1e-2)
+    return X, one_hot(rng, n, k), params
 
 
 def _shared_layer_hint(model) -> str:
@@ -305,7 +307,7 @@ def _check_step(model, X, Y, params, rng, lr) -> None:
     if not failing:
         return
     key = failing[0]
-    hint, details = explain_gradient(evaluate, params, key, f"grad {key}", implied[key], 1.0,
+    hint, details, _ = explain_gradient(evaluate, params, key, f"grad {key}", implied[key], 1.0,
                                      rng, batch_size=X.shape[0])
     if not np.any(implied[key]):
         hint = (f"{key} did not change: is the update assigned back into self.params, "

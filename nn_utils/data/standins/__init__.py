@@ -2,8 +2,8 @@
 
 Each stand-in has the real data set's array shapes, dtypes and ten classes so that a
 notebook runs end to end, but it is NOT the real data: accuracies on it are not
-comparable with published results.  Builds are deterministic (fixed seeds) and cached in
-memory per process, as compact uint8 arrays.
+comparable with published results.  Builds are deterministic (fixed seeds), saved in the
+cache folder for later processes and kept in memory per process, as compact uint8 arrays.
 
 =============  ===========================  ============  =================================
 data set       stand-in                     train / test  needs
@@ -18,7 +18,14 @@ cifar10        drawn colour scenes          50000 / 10000 numpy
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
 
+import numpy as np
+
+from ..locations import cache_root
 from . import cifar, digits, fashion
 
 DESCRIPTIONS = {
@@ -40,14 +47,53 @@ DESCRIPTIONS = {
 _BUILDERS = {"mnist": digits.build, "fashion_mnist": fashion.build, "cifar10": cifar.build}
 
 
+_SOURCES = {"mnist": ("digits.py",), "fashion_mnist": ("fashion.py", "shapes.py"),
+            "cifar10": ("cifar.py", "shapes.py")}
+
+
+def _saved_copy(name: str) -> Path:
+    """Where a built stand-in is kept between processes: named by a hash of the code that
+    draws it, so a changed builder never serves old images."""
+    digest = hashlib.sha256()
+    for source in _SOURCES[name]:
+        digest.update((Path(__file__).parent / source).read_bytes())
+    return cache_root() / "standins" / f"{name}-{digest.hexdigest()[:16]}.npz"
+
+
+def _load_saved(path: Path):
+    try:
+        with np.load(path) as saved:
+            return (saved["x_train"], saved["y_train"]), (saved["x_test"], saved["y_test"])
+    except (OSError, KeyError, ValueError):  # missing, partly written or damaged: rebuild
+        return None
+
+
+def _save(path: Path, arrays) -> None:
+    (x_train, y_train), (x_test, y_test) = arrays
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as part:
+            np.savez(part, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+        os.chmod(part.name, 0o644)  # other graders on the machine may read it
+        os.replace(part.name, path)  # whole or not at all, for concurrent graders
+    except OSError:
+        pass  # a read-only or full cache only costs the next process a rebuild
+
+
 @functools.cache
 def standin(name: str):
     """``(x_train, y_train), (x_test, y_test)`` of the stand-in for ``name``, built once.
 
-    The arrays are shared by every caller in the process: callers must copy before
-    handing them out.
+    Built once per machine: the arrays are saved in the cache folder
+    (``$NN_UTILS_CACHE_DIR/standins``) and read back by later processes. Within a
+    process they are shared by every caller: callers must copy before handing them out.
     """
-    (x_train, y_train), (x_test, y_test) = _BUILDERS[name]()
+    saved = _saved_copy(name)
+    arrays = _load_saved(saved)
+    if arrays is None:
+        arrays = _BUILDERS[name]()
+        _save(saved, arrays)
+    (x_train, y_train), (x_test, y_test) = arrays
     for array in (x_train, y_train, x_test, y_test):
         array.flags.writeable = False  # a caller that forgets to copy fails loudly
     return (x_train, y_train), (x_test, y_test)

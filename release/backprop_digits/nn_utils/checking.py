@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 
+from .integrity import verify_intact
 from .quiet import quiet_numpy
 
 SUCCESS = "All checks passed successfully!"
@@ -12,14 +13,16 @@ SUCCESS = "All checks passed successfully!"
 def checker(function):
     """Make ``function`` a student-facing checker.
 
-    The wrapped checker prints the success line and returns None, or raises
-    CheckFailure. Numpy warnings stay off stderr, and numpy's global random state is
+    The wrapped checker first confirms that numpy, the builtins and the checkers are the
+    ones imported (integrity.py), then prints the success line and returns None, or
+    raises CheckFailure. Numpy warnings stay off stderr, and numpy's global random state is
     restored afterwards, so running a check never changes the numbers a student's later
     cells produce.
     """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        verify_intact()
         state = np.random.get_state()
         try:
             with quiet_numpy():

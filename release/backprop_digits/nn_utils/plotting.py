@@ -110,3 +110,29 @@ def show_images(images, titles=None, image_shape=(28, 28), columns=5, cmap="gray
     figure.tight_layout()
     plt.show()
     return figure
+
+
+def visualize_grid(Xs, ubound=255.0, padding=1):
+    """Tile images into one picture, as cs231n's ``vis_utils.visualize_grid``.
+
+    Args:
+        Xs: array (N, H, W, C) of images; each is rescaled on its own to 0..ubound.
+        ubound: the top of the output range.
+        padding: blank pixels between tiles.
+
+    Returns:
+        array (rows * (H + padding) - padding, same for columns, C), a square-ish grid.
+    """
+    Xs = np.asarray(Xs, dtype=np.float64)
+    count, height, width, channels = Xs.shape
+    side = int(np.ceil(np.sqrt(count)))
+    grid = np.zeros((side * (height + padding) - padding, side * (width + padding) - padding,
+                     channels))
+    for index in range(count):
+        row, column = divmod(index, side)
+        image = Xs[index]
+        low, high = image.min(), image.max()
+        scaled = ubound * (image - low) / (high - low) if high > low else np.zeros_like(image)
+        top, left = row * (height + padding), column * (width + padding)
+        grid[top:top + height, left:left + width] = scaled
+    return grid

@@ -37,3 +37,16 @@ def one_hot(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     labels = np.zeros((n, k))
     labels[np.arange(n), rng.integers(0, k, size=n)] = 1.0
     return labels
+
+
+def resample(rng: np.random.Generator, draw, acceptable, attempts: int = 100_000):
+    """``draw(rng)`` again until ``acceptable(value)``: keeps check inputs off a kink.
+
+    Finite differences across a ReLU's kink measure neither side's slope, so checks draw
+    inputs whose pre-activations all stay clear of 0.
+    """
+    for _ in range(attempts):
+        value = draw(rng)
+        if acceptable(value):
+            return value
+    raise RuntimeError(f"no acceptable input in {attempts} draws")  # a bug in the check

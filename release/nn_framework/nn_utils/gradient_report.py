@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .diagnosis import count_wrong, likely_mistake, worst_entries
 from .gradients import entrywise_derivatives, sample_indices
 
 
+class Explanation(NamedTuple):
+    hint: str | None  # the likely mistake
+    details: list  # lines for the failure message
+    wrong: int  # compared entries that differ
+
+
 def explain_gradient(evaluate, args, name, label, analytic, upstream, rng,
-                     batch_size=None, known_mistakes=()) -> tuple[str | None, list[str]]:
+                     batch_size=None, known_mistakes=()) -> Explanation:
     """Compare ``analytic`` with central differences entry by entry (sampled when large).
 
     Args:
@@ -22,7 +30,8 @@ def explain_gradient(evaluate, args, name, label, analytic, upstream, rng,
         known_mistakes: (value, advice) pairs of whole-tensor wrong answers.
 
     Returns:
-        (the likely mistake or None, detail lines for the failure message).
+        the likely mistake or None, detail lines for the failure message, and how many of
+        the compared entries differ (0 means the entrywise comparison finds no fault).
     """
     shape = np.shape(args[name])
     indices = sample_indices(shape, rng)
@@ -42,7 +51,8 @@ def explain_gradient(evaluate, args, name, label, analytic, upstream, rng,
         known_mistakes=[(as_tensor(np.array([v[i] for i in indices])), advice)
                         for v, advice in known_mistakes],
     )
+    wrong = count_wrong(got, want)
     details = [f"Compared with central differences on {len(indices)} of "
-               f"{int(np.prod(shape))} entries: {count_wrong(got, want)} differ.",
+               f"{int(np.prod(shape))} entries: {wrong} differ.",
                *worst_entries(label, got, want, indices)]
-    return hint, details
+    return Explanation(hint, details, wrong)

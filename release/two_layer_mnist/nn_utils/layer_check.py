@@ -54,6 +54,8 @@ class LayerSpec:
         call_backward: likewise, a function (layer, d_out, args) returning
             {gradient name: value}, e.g. reading ``layer.gradients``. By default
             backward(d_out) returns the gradients in the order of ``gradients``.
+        separator: between name and method in messages: "Affine.backward", or
+            "relu_backward" for cs231n's function pairs.
     """
 
     name: str
@@ -68,9 +70,10 @@ class LayerSpec:
     batch_axis_size: Callable[[Args], int] | None = None
     call_forward: Callable[[Any, Args], Any] | None = None
     call_backward: Callable[[Any, Any, Args], dict] | None = None
+    separator: str = "."  # "_" for function pairs, so messages read "relu_backward"
 
     def where(self, method: str) -> str:
-        return f"{self.name}.{method}"
+        return f"{self.name}{self.separator}{method}"
 
     def shape_note(self, args: Args) -> str:
         parts = [f"{k} {tuple(v.shape)}" for k, v in args.items()]
@@ -306,7 +309,7 @@ class LayerCheck:
             return
         grad_name = failing[0]
         input_name = inputs_of[grad_name]
-        hint, details = explain_gradient(
+        hint, details, _ = explain_gradient(
             self.evaluate, args, input_name, grad_name, grads[grad_name], upstream, self.rng,
             batch_size=self._n(args),
             known_mistakes=self._known(args, upstream).get(grad_name, []))

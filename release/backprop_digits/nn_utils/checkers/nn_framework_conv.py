@@ -23,9 +23,6 @@ case by case:
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -36,6 +33,7 @@ from ..checking import checker
 from ..errors import fail
 from ..gradients import entrywise_derivatives
 from ..layer_check import LayerCheck, LayerSpec, _arrays_in, call_student, check_layer
+from ..time_limits import Overtime, alarm
 
 # ---------------------------------------------------------------------------------------
 # Cases
@@ -135,51 +133,6 @@ POOL_SPEED_CASE = PoolCase("max", 8, 16, 16, 4, (3, 3), 1, 0)
 # ---------------------------------------------------------------------------------------
 
 
-class _Overtime(BaseException):
-    """Raised by the SIGALRM handler inside student code that ran out of time.
-
-    A BaseException, so that a student's ``except Exception`` does not swallow it.
-    """
-
-
-@contextlib.contextmanager
-def _alarm(seconds):
-    """Raise _Overtime after ``seconds`` of wall-clock time.
-
-    Only in the main thread (signal handlers cannot be set elsewhere) and where
-    ``setitimer`` exists; otherwise the block runs without a limit and the caller judges
-    the elapsed time afterwards. The previous handler is restored, and a timer that was
-    already running (pytest-timeout, say) is re-armed with the time it had left; when it
-    would ring before ours, ours is not set at all.
-    """
-    outer_delay = outer_interval = 0.0
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if usable:
-        outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
-        usable = not 0 < outer_delay <= seconds
-    if not usable:
-        yield
-        return
-
-    def ring(signum, frame):
-        raise _Overtime()
-
-    previous = signal.signal(signal.SIGALRM, ring)
-    start = time.monotonic()
-    try:
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    finally:
-        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
-        if outer_delay > 0:
-            left = outer_delay - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)
-
-
 class _Budget:
     """The time the whole check may spend in student code, summed over the calls."""
 
@@ -225,9 +178,9 @@ class _Timer:
             self._too_slow(where, 0.0, 0.0, by_budget, stopped=True)
         start = time.monotonic()
         try:
-            with _alarm(allowed):
+            with alarm(allowed):
                 result = function(*args, **kwargs)
-        except _Overtime:
+        except Overtime:
             self._too_slow(where, time.monotonic() - start, allowed, by_budget, stopped=True)
         finally:
             self.budget.spent += time.monotonic() - start

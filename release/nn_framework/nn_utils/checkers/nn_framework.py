@@ -16,7 +16,7 @@ import numpy as np
 from ..checking import checker
 from ..errors import fail
 from ..layer_check import LayerSpec, call_student, check_layer
-from ..samples import away_from_zero, gaussian, one_hot
+from ..samples import away_from_zero, gaussian, one_hot, resample
 
 
 def _softmax_rows(z):
@@ -473,12 +473,10 @@ def check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossE
               call_student("FullyConnected", FullyConnected, k, SoftMax())]
     network = call_student("NeuralNetwork", NeuralNetwork, layers, CrossEntropy(),
                            note="called as NeuralNetwork(layers, CrossEntropy())")
-    while True:  # keep every hidden pre-activation away from the ReLU's kink
-        X = gaussian(rng, (batch, d))
-        named = {"W0": gaussian(rng, (d, h)) / np.sqrt(d), "b0": 0.5 * gaussian(rng, (1, h)),
-                 "W1": gaussian(rng, (h, k)) / np.sqrt(h), "b1": 0.5 * gaussian(rng, (1, k))}
-        if np.min(np.abs(X @ named["W0"] + named["b0"])) > 1e-2:
-            break
+    X, named = resample(rng, lambda rng: (gaussian(rng, (batch, d)), {
+        "W0": gaussian(rng, (d, h)) / np.sqrt(d), "b0": 0.5 * gaussian(rng, (1, h)),
+        "W1": gaussian(rng, (h, k)) / np.sqrt(h), "b1": 0.5 * gaussian(rng, (1, k))}),
+        lambda case: np.min(np.abs(case[0] @ case[1]["W0"] + case[1]["b0"])) > 1e-2)
     Y = one_hot(rng, batch, k)
     call_student("NeuralNetwork.forward", network.forward, X.copy())  # creates the parameters
     for i, layer in enumerate(layers):
@@ -496,7 +494,7 @@ def check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossE
     failing = [name for name in analytic if not results[name].passed]
     if failing:
         name = failing[0]
-        hint, details = explain_gradient(evaluate, named, name, f"layer {name[1]} d{name[0]}",
+        hint, details, _ = explain_gradient(evaluate, named, name, f"layer {name[1]} d{name[0]}",
                                          analytic[name], 1.0, rng, batch_size=batch)
         fail("NeuralNetwork.backward", f"the gradient of layer {name[1]}'s {name[0]} does not "
              "match the network's loss", hint or "check each class's own checker first; "

@@ -353,7 +353,7 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
     failing = [k for k in PARAM_NAMES if not results[k].passed]
     if failing:
         name = failing[0]
-        hint, details = explain_gradient(evaluate, named, name, f"grad_{name}",
+        hint, details, _ = explain_gradient(evaluate, named, name, f"grad_{name}",
                                          analytic[name], 1.0, rng, batch_size=n)
         if failing[1:]:
             details.append("Also wrong: " + ", ".join(f"grad_{k}" for k in failing[1:]) + ".")

@@ -8,6 +8,7 @@ Public API::
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # as keras.datasets.fashion_mnist
     X_train, y_train, X_test, y_test = load_cifar10()            # as cs231n's load_CIFAR10
     X_train, y_train, X_test, y_test = load_CIFAR10("path/to/cifar-10-batches-py")
+    data = get_CIFAR10_data()  # dict: X_train (49000, 3, 32, 32), X_val, X_test, y_*
     source_of("mnist")  # DataSource(kind="real" or "standin", origin, path, detail), or None
 
 =========  =======================================  ==========================================
@@ -67,11 +68,13 @@ from .cifar import load_CIFAR_batch
 from .errors import DatasetFileError, DownloadError
 from .loaders import load_CIFAR10, load_cifar10, load_fashion_mnist, load_mnist
 from .provenance import DataSource, source_of
+from .splits import get_CIFAR10_data
 
 __all__ = [
     "DataSource",
     "DatasetFileError",
     "DownloadError",
+    "get_CIFAR10_data",
     "load_CIFAR10",
     "load_CIFAR_batch",
     "load_cifar10",

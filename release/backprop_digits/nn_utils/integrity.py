@@ -1,0 +1,100 @@
+"""Notice when notebook code has replaced what the checks rely on.
+
+A check compares the student's numbers with the kit's own references using numpy. Code
+in the same kernel could swap ``np.allclose`` for something that always says yes, or
+replace a checker with a function that does nothing. ``nn_utils`` records the originals
+when it is imported (in the notebook's locked setup cell, before any student code runs);
+every check first confirms that they are still in place and fails, naming what changed,
+when they are not. This detects tampering in the kernel; the grading sandbox is what
+keeps the files (hidden tests, the gradebook) out of reach.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import types
+
+import numpy as np
+import numpy.testing
+
+from .errors import fail
+
+_NUMPY_NAMES = ("allclose", "isclose", "array_equal", "asarray", "array", "abs", "max",
+                "min", "sum", "mean", "argmax", "exp", "log", "isfinite", "all", "any",
+                "maximum", "where", "einsum", "errstate", "seterr", "geterr")
+_BUILTIN_NAMES = ("float", "int", "abs", "isinstance", "len", "all", "any", "max", "min",
+                  "sum", "print", "type")
+
+
+def _snapshot() -> dict:
+    """(where, name) -> the object there now."""
+    found = {("numpy", name): getattr(np, name) for name in _NUMPY_NAMES}
+    found[("numpy.testing", "assert_allclose")] = np.testing.assert_allclose
+    found[("numpy.linalg", "norm")] = np.linalg.norm
+    found[("numpy.random", "get_state")] = np.random.get_state
+    found[("numpy.random", "set_state")] = np.random.set_state
+    found.update({("builtins", name): getattr(builtins, name) for name in _BUILTIN_NAMES})
+    return found
+
+
+_ORIGINAL = _snapshot()
+_MODULES = {"numpy": np, "numpy.testing": numpy.testing, "numpy.linalg": np.linalg,
+            "numpy.random": np.random, "builtins": builtins}
+_CHECKERS: dict[str, object] = {}
+
+
+def record_checkers(namespace: dict) -> None:
+    """Remember the public checkers of ``nn_utils`` as they are at import."""
+    _CHECKERS.update({name: value for name, value in namespace.items()
+                      if name.startswith("check_") and callable(value)})
+
+
+def replaced() -> list[str]:
+    """Dotted names of everything changed since import (empty when all is intact)."""
+    changed = [f"{where}.{name}" for (where, name), original in _ORIGINAL.items()
+               if getattr(_MODULES[where], name, None) is not original]
+    if sys.modules.get("numpy") is not np:
+        changed.append("sys.modules['numpy']")
+    package = sys.modules.get(__package__)
+    if package is None:
+        changed.append(f"sys.modules[{__package__!r}]")
+    else:
+        changed += [f"{__package__}.{name}" for name, original in _CHECKERS.items()
+                    if getattr(package, name, None) is not original]
+    return changed
+
+
+class ProtectedModule(types.ModuleType):
+    """A module whose public names cannot be rebound or deleted by assignment.
+
+    ``nn_utils.check_affine = lambda *a: None`` in a student's cell raises instead of
+    silently turning a hidden test into a no-op.
+    """
+
+    def __setattr__(self, name, value):
+        if not name.startswith("_") and name in self.__dict__:
+            raise AttributeError(f"{self.__name__}.{name} is part of the grading kit and "
+                                 "cannot be replaced")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if not name.startswith("_"):
+            raise AttributeError(f"{self.__name__}.{name} is part of the grading kit and "
+                                 "cannot be deleted")
+        super().__delattr__(name)
+
+
+def protect(module_name: str) -> None:
+    """Make the (already imported) module ``module_name`` a ProtectedModule."""
+    sys.modules[module_name].__class__ = ProtectedModule
+
+
+def verify_intact() -> None:
+    """Fail, naming them, if numpy, builtins or the checkers were replaced."""
+    changed = replaced()
+    if changed:
+        fail("grading integrity", f"this notebook replaced {', '.join(changed[:5])}"
+             + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""),
+             "checks do not run once the functions they rely on have been replaced; remove "
+             "the code that assigns to them and run the notebook again.")

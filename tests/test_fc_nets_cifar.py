@@ -1,0 +1,259 @@
+"""fc_nets_cifar: its three notebooks' checkers and grading, on mutants and correct alternatives.
+
+The CIFAR-10 parts (loading, training, the search, the Solver runs) are graded for real in
+tests/test_end_to_end.py through the demo; here the notebooks run without them, so each
+mutant costs a second or less.
+"""
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+
+import nn_utils
+from autograder.authoring import reference_answers
+from fc_nets_cifar_variants import (
+    ALTERNATIVES,
+    MUTANTS,
+    NOTEBOOK_OF_TASK,
+    SEED_FULLY_CONNECTED,
+    SEED_STYLE,
+    TASKS_OF_NET_MUTANT,
+)
+from notebook_runner import run_notebook, source_notebook, student_code
+
+NOTEBOOKS = {name: source_notebook("fc_nets_cifar", name)
+             for name in ("matrix_calculus", "two_layer_nn", "FC_nets")}
+REFERENCE = {name: reference_answers(nb) for name, nb in NOTEBOOKS.items()}
+# Cells that load or train on CIFAR-10, and the tasks that need them.
+CIFAR_CELLS = {"two_layer_nn": {"cifar-data", "cifar-first", "debug-code", "search-code",
+                                "weights-show", "test-code"},
+               "FC_nets": {"data", "solver-code", "solver-plot", "overfit-run"}}
+NEEDS_CIFAR = {"search", "test", "debug", "weights", "solver", "overfit"}
+# The overfitting task needs the data but not the Solver run before it.
+CIFAR_CELLS_FOR = {"overfit": {"data", "overfit-run"}}
+
+
+def run(notebook: str, answers: dict, tasks=None):
+    skip = CIFAR_CELLS.get(notebook, set())
+    if tasks is not None and tasks & NEEDS_CIFAR:
+        needed = set().union(*(CIFAR_CELLS_FOR.get(t, skip) for t in tasks))
+        skip = skip - needed
+    own = {g: code for g, code in answers.items() if g in REFERENCE[notebook]}
+    nb = NOTEBOOKS[notebook]
+    return run_notebook(nb, student_code(nb, own), tasks=tasks, skip=skip)
+
+
+def without_cifar(results, notebook):
+    return {g: r for g, r in results.items()
+            if notebook not in CIFAR_CELLS or g.split("-")[0] not in NEEDS_CIFAR}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.task}: {m.name}")
+def test_mutant_loses_points_with_a_named_mistake(mutant):
+    tasks = TASKS_OF_NET_MUTANT.get(mutant.name, {mutant.task})
+    notebook = NOTEBOOK_OF_TASK[mutant.task]
+    results = run(notebook, mutant.apply(REFERENCE[notebook]), tasks=tasks)
+    cells = [r for r in results.values() if r.grade_id.split("-")[0] in tasks]
+    assert cells
+    failed = [r for r in cells if r.error]
+    assert failed, f"every test cell of {tasks} passed for {mutant.name}"
+    assert all(r.points == 0 for r in failed)
+    assert any(re.search(mutant.message, r.error, flags=re.S) for r in failed), (
+        "\n".join(r.error for r in failed))
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS))
+def test_reference_gets_full_marks_on_every_cell_it_runs(notebook):
+    results = without_cifar(run(notebook, {}), notebook)
+    assert results
+    assert all(r.points == r.max_points for r in results.values()), {
+        g: r.error for g, r in results.items() if r.error}
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS))
+def test_correct_alternative_keeps_full_marks(name, notebook):
+    results = without_cifar(run(notebook, ALTERNATIVES[name]), notebook)
+    failed = {g: r.error for g, r in results.items() if r.points != r.max_points}
+    if name == "seed style" and notebook == "two_layer_nn":
+        # The seed's softmax is correct, but it overflows: only the stability cell fails.
+        assert set(failed) == {"loss-stability"}
+        assert "np.exp overflows" in failed["loss-stability"]
+    else:
+        assert not failed, failed
+
+
+def namespace_of(answers: dict, notebook: str, grade_ids) -> dict:
+    namespace = {"np": np, "nn_utils": nn_utils, "rel_error": nn_utils.rel_error,
+                 "eval_numerical_gradient": nn_utils.eval_numerical_gradient}
+    given = {c.metadata["nbgrader"]["grade_id"]: c.source for c in NOTEBOOKS[notebook].cells
+             if c.metadata.get("nbgrader", {}).get("grade_id") == "losses"}
+    for grade_id in grade_ids:
+        exec(answers.get(grade_id) or given[grade_id], namespace)
+    return namespace
+
+
+def layer_and_model_checks(ns, seed):
+    nn_utils.check_affine_functions(ns["affine_forward"], ns["affine_backward"], seed=seed)
+    nn_utils.check_relu_functions(ns["relu_forward"], ns["relu_backward"], seed=seed)
+    nn_utils.check_affine_relu_functions(ns["affine_relu_forward"], ns["affine_relu_backward"],
+                                         seed=seed)
+    nn_utils.check_fc_two_layer_net(ns["TwoLayerNet"], seed=seed)
+    nn_utils.check_fully_connected_net(ns["FullyConnectedNet"], seed=seed)
+
+
+@pytest.mark.parametrize("name", ["reference", "seed style"])
+def test_no_false_failure_over_many_seeds(name):
+    answers = {**REFERENCE["FC_nets"], **REFERENCE["two_layer_nn"], **REFERENCE["matrix_calculus"]}
+    if name == "seed style":
+        answers.update(SEED_STYLE)
+    fc = namespace_of(answers, "FC_nets", ["affine-impl", "relu-impl", "affinerelu-impl",
+                                          "losses", "twolayer-impl", "fcnet-impl"])
+    two = namespace_of(answers, "two_layer_nn", ["net-impl"])
+    calc = namespace_of(answers, "matrix_calculus",
+                        ["autoencoder-code", "logdet-code", "trace-code", "gplvm-code"])
+    with contextlib.redirect_stdout(io.StringIO()):
+        for seed in range(40):
+            layer_and_model_checks(fc, seed)
+            nn_utils.check_two_layer_net_scores(two["TwoLayerNet"], seed=seed)
+            nn_utils.check_two_layer_net_loss(two["TwoLayerNet"], seed=seed)
+            nn_utils.check_two_layer_net_gradients(two["TwoLayerNet"], seed=seed)
+        for seed in range(200):
+            nn_utils.check_grad_autoencoder(calc["grad_autoencoder"], seed=seed)
+            nn_utils.check_grad_gplvm_logdet(calc["grad_gplvm_logdet"], seed=seed)
+            nn_utils.check_grad_gplvm_trace(calc["grad_gplvm_trace"], seed=seed)
+            nn_utils.check_grad_gplvm(calc["grad_gplvm"], seed=seed)
+
+
+def test_checks_write_nothing_to_stderr_even_for_overflowing_code(capsys):
+    two = namespace_of(SEED_STYLE, "two_layer_nn", ["net-impl"])
+    with np.errstate(all="warn"):
+        nn_utils.check_two_layer_net_loss(two["TwoLayerNet"])
+        with pytest.raises(nn_utils.CheckFailure):
+            nn_utils.check_two_layer_net_stability(two["TwoLayerNet"])
+    assert capsys.readouterr().err == ""
+
+
+def test_seed_fully_connected_net_fails_with_the_name_it_never_defined():
+    answers = {**REFERENCE["FC_nets"], "fcnet-impl": SEED_FULLY_CONNECTED}
+    results = run("FC_nets", answers, tasks={"fcnet"})
+    assert all(r.points == 0 for r in results.values())
+    assert any("FullyConnectedNet" in r.error for r in results.values()), results
+
+
+def test_seed_facts_are_what_the_reference_computes():
+    from nn_utils.checkers import fc_nets, two_layer_nn
+
+    params, X, y = fc_nets._linspace_two_layer_case()
+    assert abs(fc_nets.network_loss(params, X, y, 0.0) - 3.4702243556) < 1e-10
+    assert abs(fc_nets.network_loss(params, X, y, 1.0) - 26.5948426952) < 1e-10
+    seed_scores = np.array([
+        [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
+        [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
+        [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319]])
+    assert np.abs(fc_nets.network_scores(params, X) - seed_scores).sum() < 1e-6
+    two = namespace_of(REFERENCE["two_layer_nn"], "two_layer_nn", ["net-impl"])
+    net = two_layer_nn._toy_model(two["TwoLayerNet"])
+    X, y = two_layer_nn._toy_data()
+    assert np.abs(two_layer_nn.scores_of(net.params, X) - two_layer_nn.TOY_SCORES).sum() < 1e-7
+    assert abs(two_layer_nn.loss_of(net.params, X, y, 0.05) - 1.071696123862817) < 1e-12
+
+
+class _Net:
+    """A network whose reference forward pass classifies ``correct`` of the examples right."""
+
+    def __init__(self, hidden=50, classes=10, dims=50):
+        self.params = {"W1": np.eye(hidden, dims), "b1": np.zeros(hidden),
+                       "W2": np.eye(classes, hidden), "b2": np.zeros(classes)}
+
+
+def _validation_set(accuracy_percent, n=1000, classes=10, dims=50):
+    """X rows that light up hidden unit (label), y right for the first accuracy% of them."""
+    labels = np.arange(n) % classes
+    X = np.eye(dims)[labels] * 5.0
+    y = labels.copy()
+    wrong = n - int(round(n * accuracy_percent / 100))
+    y[:wrong] = (labels[:wrong] + 1) % classes
+    return X, y
+
+
+@pytest.mark.parametrize("kind, percent, points", [
+    ("standin", 36.0, 0.0), ("standin", 20.0, 0.0), ("standin", 51.5, 5.0),
+    ("standin", 66.0, 10.0), ("standin", 80.0, 10.0),
+    ("real", 28.0, 0.0), ("real", 39.0, 5.0), ("real", 50.0, 10.0),
+])
+def test_hyperparameter_credit_is_the_notebook_formula_as_a_plain_float(kind, percent, points, capsys):
+    X, y = _validation_set(percent)
+    credit = nn_utils.hyperparameter_search_points(_Net(), X, y, max_points=10, data_kind=kind)
+    assert type(credit) is float  # nbgrader reads the text of the result; np.float64(...) is not a number
+    assert credit == pytest.approx(points, abs=0.01)
+    assert f"{percent:.1f}%" in capsys.readouterr().out
+
+
+def test_hyperparameter_credit_requires_hidden_size_50_and_a_network():
+    X, y = _validation_set(70)
+    with pytest.raises(nn_utils.CheckFailure, match="keep hidden_size = 50"):
+        nn_utils.hyperparameter_search_points(_Net(hidden=60, dims=60), np.eye(60)[y] * 5, y,
+                                              max_points=10, data_kind="standin")
+    with pytest.raises(nn_utils.CheckFailure, match="best_net is None"):
+        nn_utils.hyperparameter_search_points(None, X, y, max_points=10, data_kind="standin")
+
+
+def test_hyperparameter_credit_ignores_a_lying_predict_method():
+    X, y = _validation_set(40)
+    net = _Net()
+    net.predict = lambda X: y  # claims 100%; the kit computes from the parameters
+    credit = nn_utils.hyperparameter_search_points(net, X, y, max_points=10, data_kind="standin")
+    assert credit == pytest.approx(10 * 4 / 30, abs=0.01)
+
+
+def test_training_budget_stops_the_block_keeps_its_results_and_says_so(capsys):
+    found = []
+    with nn_utils.training_budget(0.3):
+        for step in range(10**9):
+            found.append(step)
+    assert found  # what the block stored before the stop is kept
+    out = capsys.readouterr()
+    assert "Time budget of 0.3 s used up" in out.out and out.err == ""
+
+
+def test_training_budget_reads_the_instructors_setting(monkeypatch):
+    from nn_utils.time_limits import training_budget_seconds
+
+    assert training_budget_seconds() == 100.0
+    monkeypatch.setenv("NN_UTILS_TRAINING_BUDGET", "12.5")
+    assert training_budget_seconds() == 12.5
+    monkeypatch.setenv("NN_UTILS_TRAINING_BUDGET", "soon")
+    with pytest.raises(ValueError, match="not a number of seconds"):
+        training_budget_seconds()
+
+
+def test_solver_trains_decays_the_rate_and_keeps_the_best_parameters():
+    fc = namespace_of(REFERENCE["FC_nets"], "FC_nets", ["affine-impl", "relu-impl",
+                                                        "affinerelu-impl", "losses",
+                                                        "twolayer-impl"])
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 8)) * 3
+    labels = rng.integers(0, 3, size=300)
+    X = centres[labels] + rng.standard_normal((300, 8))
+    data = {"X_train": X[:200], "y_train": labels[:200], "X_val": X[200:], "y_val": labels[200:]}
+    np.random.seed(0)
+    model = fc["TwoLayerNet"](input_dim=8, hidden_dims=16, num_classes=3, weight_scale=0.1)
+    solver = nn_utils.Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 0.1},
+                             lr_decay=0.5, num_epochs=4, batch_size=20, verbose=False)
+    solver.train()
+    assert len(solver.loss_history) == 4 * 10
+    assert len(solver.val_acc_history) == 5  # after the first step and after each epoch
+    assert solver.optim_configs["W1"]["learning_rate"] == pytest.approx(0.1 * 0.5 ** 4)
+    assert solver.best_val_acc == max(solver.val_acc_history) > 0.9
+    assert nn_utils.model_accuracy(model, data["X_val"], data["y_val"]) == solver.best_val_acc
+    with pytest.raises(KeyError, match="X_val"):
+        nn_utils.Solver(model, {"X_train": X, "y_train": labels})
+
+
+def test_cifar_split_rejects_more_images_than_there_are():
+    with pytest.raises(ValueError, match="50000 training"):
+        nn_utils.get_CIFAR10_data(num_training=49500, num_validation=1000)

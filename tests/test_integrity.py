@@ -1,0 +1,61 @@
+"""Checks refuse to run once notebook code has replaced what they rely on."""
+
+import builtins
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import nn_utils
+
+
+def correct_autoencoder_gradient(W, x):
+    a = W.T @ W @ x - x
+    return np.outer(W @ x, a) + W @ np.outer(a, x)
+
+
+@contextlib.contextmanager
+def replaced(module, name, value):
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+@pytest.mark.parametrize("module,name", [(np, "allclose"), (np, "isclose"), (np, "abs"),
+                                         (np.testing, "assert_allclose"), (builtins, "float"),
+                                         (builtins, "abs")])
+def test_a_replaced_numpy_or_builtin_function_stops_every_check(module, name):
+    wrong = lambda W, x: np.zeros_like(W)  # noqa: E731 - a wrong answer the fake would pass
+    with replaced(module, name, getattr(module, name)):  # the same object: still intact
+        with contextlib.redirect_stdout(io.StringIO()):
+            nn_utils.check_grad_autoencoder(correct_autoencoder_gradient)
+    fake = (lambda *args, **kwargs: True)
+    with replaced(module, name, fake):
+        with pytest.raises(nn_utils.CheckFailure, match=f"replaced .*{name}"):
+            nn_utils.check_grad_autoencoder(wrong)
+    with contextlib.redirect_stdout(io.StringIO()):  # restored: checks run again
+        nn_utils.check_grad_autoencoder(correct_autoencoder_gradient)
+
+
+def test_checkers_cannot_be_rebound_or_deleted():
+    with pytest.raises(AttributeError, match="part of the grading kit"):
+        nn_utils.check_affine = lambda *args: None
+    with pytest.raises(AttributeError, match="part of the grading kit"):
+        del nn_utils.check_relu
+    assert nn_utils.check_affine.__wrapped__.__name__ == "check_affine"
+    nn_utils.some_new_name = 1  # new names are harmless and allowed
+    assert nn_utils.some_new_name == 1
+
+
+def test_a_checker_swapped_in_the_module_dict_is_named_by_the_next_real_check():
+    original = nn_utils.check_relu
+    vars(nn_utils)["check_relu"] = lambda *args: None  # goes around the guard
+    try:
+        with pytest.raises(nn_utils.CheckFailure, match="nn_utils.check_relu"):
+            nn_utils.check_grad_autoencoder(correct_autoencoder_gradient)
+    finally:
+        vars(nn_utils)["check_relu"] = original
