@@ -16,20 +16,20 @@ SEED_STYLE = parse_answers((DEMO_SUBMISSIONS / "fc_nets_cifar" / "finley.cells")
 # The seed's multilayer network indexes the input's first row as if it were a cache and
 # back-propagates through a dictionary it never created: both bugs must cost the points.
 SEED_FULLY_CONNECTED = '''
-class FullyConnectedNet(object):
-    def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10,
-                 dropout=0, use_batchnorm=False, reg=0.0,
-                 weight_scale=1e-2, dtype=np.float32, seed=None):
+class FullyConnectedNet:
+    def __init__(self, hidden_dims, input_dim=3072, num_classes=10, dropout=0,
+                 use_batchnorm=False, reg=0.0, weight_scale=1e-2,
+                 dtype=np.float32, seed=None):
         self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
+        self.num_layers = len(hidden_dims) + 1
         self.dtype = dtype
         self.params = {}
         sizes = [input_dim] + hidden_dims + [num_classes]
         for i in range(self.num_layers):
             self.params["W" + str(i + 1)] = np.random.normal(0, weight_scale, (sizes[i], sizes[i + 1]))
             self.params["b" + str(i + 1)] = np.zeros(sizes[i + 1])
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
+        for key in list(self.params):
+            self.params[key] = self.params[key].astype(dtype)
 
     def loss(self, X, y=None):
         X = X.astype(self.dtype)
@@ -40,9 +40,9 @@ class FullyConnectedNet(object):
         scores = lin[self.num_layers][0]
         if y is None:
             return scores
-        loss, dout = softmax_loss(scores, y)
+        loss, d_scores = softmax_loss(scores, y)
         grads = {}
-        back[self.num_layers] = dout
+        back[self.num_layers] = d_scores
         for i in reversed(range(self.num_layers)):
             dh, grads["W" + str(i + 1)], grads["b" + str(i + 1)] = affine_backward(back[i + 1], lin[i + 1][1])
             if i:

@@ -92,9 +92,9 @@ def affine_backward(dout, cache):
     Returns (dx, dw, db) of the shapes of x, w and b.
     """
     x, w, b = cache
-    dx, dw, db = None, None, None
+    dx = dw = db = None
     ### BEGIN SOLUTION
-    dx = (dout @ w.T).reshape(x.shape)
+    dx = np.reshape(dout @ w.T, x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
     ### END SOLUTION
@@ -108,19 +108,18 @@ def affine_backward(dout, cache):
 
 # %% grade_id="affine-compare" kind="readonly"
 num_inputs, input_shape, output_dim = 2, (4, 5, 6), 3
-input_size = num_inputs * np.prod(input_shape)
-weight_size = output_dim * np.prod(input_shape)
-x = np.linspace(-0.1, 0.5, num=input_size).reshape(num_inputs, *input_shape)
-w = np.linspace(-0.2, 0.3, num=weight_size).reshape(np.prod(input_shape), output_dim)
-b = np.linspace(-0.3, 0.1, num=output_dim)
-out, _ = affine_forward(x, w, b)
+features = int(np.prod(input_shape))
+x = np.linspace(-0.1, 0.5, num_inputs * features).reshape(num_inputs, *input_shape)
+w = np.linspace(-0.2, 0.3, features * output_dim).reshape(features, output_dim)
+b = np.linspace(-0.3, 0.1, output_dim)
+out = affine_forward(x, w, b)[0]
 correct_out = np.array([[1.49834967, 1.70660132, 1.91485297],
                         [3.25553199, 3.5141327, 3.77273342]])
 print("affine_forward relative error:", rel_error(out, correct_out))
 
 np.random.seed(231)
 x, w, b = np.random.randn(10, 2, 3), np.random.randn(6, 5), np.random.randn(5)
-dout = np.random.randn(10, 5)
+dout = np.random.randn(10, w.shape[1])
 dx, dw, db = affine_backward(dout, affine_forward(x, w, b)[1])
 for name, value, analytic in [("x", x, dx), ("w", w, dw), ("b", b, db)]:
     def forward_of(v, name=name):
@@ -221,9 +220,9 @@ nn_utils.check_affine_relu_functions(affine_relu_forward, affine_relu_backward, 
 def svm_loss(x, y):
     """Multiclass SVM loss (margin 1) and its gradient. x (N, C), y (N,). Returns (loss, dx)."""
     N = x.shape[0]
-    correct = x[np.arange(N), y][:, np.newaxis]
-    margins = np.maximum(0, x - correct + 1.0)
-    margins[np.arange(N), y] = 0
+    rows = np.arange(N)
+    margins = np.maximum(0, x - x[rows, y][:, np.newaxis] + 1.0)
+    margins[rows, y] = 0.0
     loss = margins.sum() / N
     dx = (margins > 0).astype(x.dtype)
     dx[np.arange(N), y] -= dx.sum(axis=1)
@@ -265,8 +264,8 @@ print(f"softmax loss {loss:.4f} (about log 10 = 2.3026); dx relative error {rel_
 class TwoLayerNet(object):
     """affine - relu - affine - softmax, with L2 regularisation of the weights."""
 
-    def __init__(self, input_dim=3 * 32 * 32, hidden_dims=100, num_classes=10,
-                 dropout=0, weight_scale=1e-3, reg=0.0):
+    def __init__(self, input_dim=3 * 32 * 32, hidden_dims=100, num_classes=10, dropout=0,
+                 weight_scale=1e-3, reg=0.0):
         """
         Inputs:
         - input_dim: D; hidden_dims: H (an integer); num_classes: C.
@@ -317,13 +316,14 @@ model.params["b1"] = np.linspace(-0.1, 0.9, num=H)
 model.params["W2"] = np.linspace(-0.3, 0.4, num=H * C).reshape(H, C)
 model.params["b2"] = np.linspace(-0.9, 0.1, num=C)
 X = np.linspace(-5.5, 4.5, num=N * D).reshape(D, N).T
-y = np.asarray([0, 5, 1])
+labels = np.asarray([0, 5, 1])
 for reg, correct_loss in [(0.0, 3.4702243556), (1.0, 26.5948426952)]:
     model.reg = reg
-    loss, grads = model.loss(X, y)
+    loss, grads = model.loss(X, labels)
     print(f"reg = {reg}: loss {loss:.10f}, difference from the known loss {abs(loss - correct_loss):.1e}")
     for name in sorted(grads):
-        numerical = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], verbose=False)
+        numerical = eval_numerical_gradient(lambda _: model.loss(X, labels)[0], model.params[name],
+                                            verbose=False)
         print(f"  {name} relative error: {rel_error(numerical, grads[name]):.2e}")
 
 # %% grade_id="twolayer-check" kind="test" points=8
@@ -355,12 +355,12 @@ nn_utils.check_fc_two_layer_net(TwoLayerNet, seed=204)
 # | the offline stand-in | 0.60 |
 
 # %% grade_id="solver-code" kind="solution"
-model = TwoLayerNet(hidden_dims=200)
+model = TwoLayerNet(hidden_dims=200, weight_scale=1e-3)
 solver = None
 with nn_utils.training_budget():
     ### BEGIN SOLUTION
     np.random.seed(0)
-    model = TwoLayerNet(hidden_dims=200)
+    model = TwoLayerNet(hidden_dims=200, weight_scale=1e-3)
     solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 1e-3},
                     lr_decay=0.95, num_epochs=3, batch_size=200, print_every=500)
     solver.train()
@@ -377,7 +377,7 @@ plt.plot(solver.train_acc_history, "-o", label="train")
 plt.plot(solver.val_acc_history, "-o", label="val")
 plt.xlabel("Epoch")
 plt.legend(loc="lower right")
-plt.gcf().set_size_inches(15, 12)
+plt.gcf().set_size_inches(14, 10)
 plt.show()
 
 # %% grade_id="solver-check" kind="test" points=5
@@ -396,12 +396,12 @@ print(f"validation accuracy {_accuracy:.3f} on {DATA.kind} data (required {_requ
 # Compute in `self.dtype` (float64 for gradient checks).
 
 # %% grade_id="fcnet-impl" kind="solution"
-class FullyConnectedNet(object):
+class FullyConnectedNet:
     """{affine - relu} x (L - 1) - affine - softmax, L = len(hidden_dims) + 1."""
 
-    def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10,
-                 dropout=0, use_batchnorm=False, reg=0.0,
-                 weight_scale=1e-2, dtype=np.float32, seed=None):
+    def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10, dropout=0,
+                 use_batchnorm=False, reg=0.0, weight_scale=1e-2, dtype=np.float32,
+                 seed=None):
         """
         Inputs:
         - hidden_dims: list of the hidden layers' sizes.
@@ -410,10 +410,10 @@ class FullyConnectedNet(object):
         - reg: L2 strength; weight_scale: std of the initial weights.
         - dtype: the numpy type of every parameter and computation.
         """
-        self.use_batchnorm = use_batchnorm
-        self.use_dropout = dropout > 0
+        self.use_batchnorm = bool(use_batchnorm)
+        self.use_dropout = 0 < dropout
         self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
+        self.num_layers = len(hidden_dims) + 1
         self.dtype = dtype
         self.params = {}
 
@@ -443,8 +443,8 @@ class FullyConnectedNet(object):
         mode = "test" if y is None else "train"
         if self.use_dropout:
             self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
+        for settings in self.bn_params:
+            settings["mode"] = mode
 
         scores = None
         ### BEGIN SOLUTION
@@ -477,7 +477,7 @@ class FullyConnectedNet(object):
 np.random.seed(231)
 N, D, H1, H2, C = 2, 15, 20, 30, 10
 X = np.random.randn(N, D)
-y = np.random.randint(C, size=(N,))
+y = np.random.randint(0, C, size=N)
 for reg in [0, 3.14]:
     model_check = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg,
                                     weight_scale=5e-2, dtype=np.float64)

@@ -141,17 +141,17 @@ class TwoLayerNet(object):
         val_acc_history (one entry per epoch).
         """
         num_train = X.shape[0]
-        iterations_per_epoch = max(num_train / batch_size, 1)
+        per_epoch = max(num_train / batch_size, 1)  # iterations in one epoch
         loss_history, train_acc_history, val_acc_history = [], [], []
 
-        for it in np.arange(num_iters):
+        for it in range(num_iters):
             X_batch, y_batch = None, None
             ### BEGIN SOLUTION
             batch = np.random.choice(num_train, batch_size)
             X_batch, y_batch = X[batch], y[batch]
             ### END SOLUTION
 
-            loss, grads = self.loss(X_batch, y=y_batch, reg=reg)
+            loss, grads = self.loss(X_batch, y_batch, reg)
             loss_history.append(loss)
 
             ### BEGIN SOLUTION
@@ -159,13 +159,13 @@ class TwoLayerNet(object):
                 self.params[name] -= learning_rate * grads[name]
             ### END SOLUTION
 
-            if verbose and it % 100 == 0:
+            if verbose and not it % 100:
                 print(f"iteration {it} / {num_iters}: loss {loss}")
 
-            if it % iterations_per_epoch == 0:
+            if it % per_epoch == 0:  # the start of an epoch
                 train_acc_history.append((self.predict(X_batch) == y_batch).mean())
                 val_acc_history.append((self.predict(X_val) == y_val).mean())
-                learning_rate *= learning_rate_decay
+                learning_rate = learning_rate * learning_rate_decay
 
         return {"loss_history": loss_history, "train_acc_history": train_acc_history,
                 "val_acc_history": val_acc_history}
@@ -191,13 +191,13 @@ input_size, hidden_size, num_classes, num_inputs = 4, 10, 3, 5
 
 def init_toy_model():
     np.random.seed(0)
-    return TwoLayerNet(input_size, hidden_size, num_classes, std=1e-1)
+    return TwoLayerNet(input_size, hidden_size, num_classes, std=0.1)
 
 
 def init_toy_data():
     np.random.seed(1)
-    X = 10 * np.random.randn(num_inputs, input_size)
-    y = np.array([0, 1, 2, 2, 1])
+    X = np.random.randn(num_inputs, input_size) * 10
+    y = np.asarray([0, 1, 2, 2, 1])
     return X, y
 
 
@@ -261,10 +261,10 @@ nn_utils.check_two_layer_net_stability(TwoLayerNet)
 # about $10^{-8}$.
 
 # %% grade_id="grads-compare" kind="readonly"
-loss, grads = net.loss(X, y, reg=0.05)
+_, grads = net.loss(X, y, reg=0.05)
 for name in grads:
-    f = lambda W: net.loss(X, y, reg=0.05)[0]
-    numerical = eval_numerical_gradient(f, net.params[name], verbose=False)
+    numerical = eval_numerical_gradient(lambda _: net.loss(X, y, reg=0.05)[0], net.params[name],
+                                        verbose=False)
     print(f"{name} max relative error: {rel_error(numerical, grads[name]):.3e}")
 
 # %% grade_id="grads-check" kind="test" points=6
@@ -304,19 +304,19 @@ nn_utils.check_two_layer_net_training(TwoLayerNet)
 # the search below needs depends on which one you have; both levels are given there.
 
 # %% grade_id="cifar-data" kind="readonly"
-def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000):
+def cifar_as_rows(num_training=49000, num_validation=1000, num_test=1000):
     """CIFAR-10 as rows: X (N, 3072) with the mean training image subtracted, y (N,)."""
     X_train, y_train, X_test, y_test = nn_utils.load_cifar10()
     X_val = X_train[num_training:num_training + num_validation]
     y_val = y_train[num_training:num_training + num_validation]
     X_train, y_train = X_train[:num_training], y_train[:num_training]
     X_test, y_test = X_test[:num_test], y_test[:num_test]
-    mean_image = np.mean(X_train, axis=0)
+    mean_image = X_train.mean(axis=0)
     rows = lambda images: (images - mean_image).reshape(len(images), -1)
     return rows(X_train), y_train, rows(X_val), y_val, rows(X_test), y_test
 
 
-X_train, y_train, X_val, y_val, X_test, y_test = get_CIFAR10_data()
+X_train, y_train, X_val, y_val, X_test, y_test = cifar_as_rows()
 DATA = nn_utils.source_of("cifar10")
 print(DATA)
 for name, array in [("X_train", X_train), ("y_train", y_train), ("X_val", X_val),
@@ -332,10 +332,10 @@ for name, array in [("X_train", X_train), ("y_train", y_train), ("X_val", X_val)
 # %% grade_id="cifar-first" kind="readonly"
 input_size, hidden_size, num_classes = 32 * 32 * 3, 50, 10
 np.random.seed(0)
-net = TwoLayerNet(input_size, hidden_size, num_classes)
+net = TwoLayerNet(input_size, hidden_size, num_classes, std=1e-4)
 stats = net.train(X_train, y_train, X_val, y_val, num_iters=1000, batch_size=200,
                   learning_rate=1e-4, learning_rate_decay=0.95, reg=0.25, verbose=True)
-val_acc = (net.predict(X_val) == y_val).mean()
+val_acc = np.mean(net.predict(X_val) == y_val)
 print("Validation accuracy:", val_acc)
 subopt_net = net  # kept for the comparison of weights below
 
@@ -428,15 +428,15 @@ nn_utils.hyperparameter_search_points(best_net, X_val, y_val, max_points=10, dat
 # responds to.
 
 # %% grade_id="weights-show" kind="readonly"
-def show_net_weights(net):
+def show_weights(net):
     W1 = net.params["W1"].reshape(-1, 32, 32, 3)
     plt.imshow(nn_utils.visualize_grid(W1, padding=3).astype("uint8"))
     plt.gca().axis("off")
     plt.show()
 
 
-show_net_weights(subopt_net)
-show_net_weights(best_net)
+show_weights(subopt_net)
+show_weights(best_net)
 
 # %% [markdown]
 # How do the weights of the first network differ from those of `best_net`, and why?
