@@ -466,5 +466,8 @@ print(f"hidden test accuracy {_accuracy:.3f} (required 0.9)")
 # ## Submitting
 #
 # 1. *Kernel -> Restart & Run All*, and check that every check above printed
-#    `All checks passed successfully!`.
-# 2. Save the notebook and hand in this `.ipynb` file as your course tells you.
+#    `All checks passed successfully!` (or run `python -m nn_utils.self_check
+#    backprop_digits.ipynb` in a terminal here: it lists the checks that fail).
+# 2. If your course wants a PDF: `python -m nn_utils.export_pdf backprop_digits.ipynb
+#    --name "Your Name"` (offline, equations rendered).
+# 3. Save the notebook and hand in this `.ipynb` file as your course tells you.

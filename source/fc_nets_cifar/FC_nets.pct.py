@@ -528,3 +528,13 @@ plt.show()
 
 # %% grade_id="overfit-check" kind="test" points=5
 nn_utils.check_overfit(solver, num_train=50)
+
+# %% [markdown]
+# ## Submitting
+#
+# 1. *Kernel -> Restart & Run All*. In a terminal in this folder,
+#    `python -m nn_utils.self_check FC_nets.ipynb` does the same in a fresh kernel and lists
+#    every visible check (it exits with an error status if one fails).
+# 2. Make a PDF, offline, with the equations rendered and the plots in it:
+#    `python -m nn_utils.export_pdf FC_nets.ipynb --name "Your Name"`.
+# 3. Hand in the PDF and the `.ipynb` file, as your course asks.

@@ -218,3 +218,13 @@ nn_utils.check_grad_gplvm(grad_gplvm)
 ### BEGIN HIDDEN TESTS
 nn_utils.check_grad_gplvm(grad_gplvm, seed=302)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Submitting
+#
+# 1. *Kernel -> Restart & Run All*. In a terminal in this folder,
+#    `python -m nn_utils.self_check matrix_calculus.ipynb` does the same in a fresh kernel and lists
+#    every visible check (it exits with an error status if one fails).
+# 2. Make a PDF, offline, with the equations rendered and the plots in it:
+#    `python -m nn_utils.export_pdf matrix_calculus.ipynb --name "Your Name"`.
+# 3. Hand in the PDF and the `.ipynb` file, as your course asks.

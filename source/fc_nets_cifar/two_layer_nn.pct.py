@@ -468,3 +468,13 @@ print("Test accuracy:", test_acc)
 
 # %% grade_id="test-check" kind="test" points=2
 nn_utils.check_test_accuracy(test_acc, best_net, X_test, y_test)
+
+# %% [markdown]
+# ## Submitting
+#
+# 1. *Kernel -> Restart & Run All*. In a terminal in this folder,
+#    `python -m nn_utils.self_check two_layer_nn.ipynb` does the same in a fresh kernel and lists
+#    every visible check (it exits with an error status if one fails).
+# 2. Make a PDF, offline, with the equations rendered and the plots in it:
+#    `python -m nn_utils.export_pdf two_layer_nn.ipynb --name "Your Name"`.
+# 3. Hand in the PDF and the `.ipynb` file, as your course asks.

@@ -722,5 +722,7 @@ nn_utils.check_pool2d(Pool2D, seed=17)
 # ## Submitting
 #
 # *Kernel -> Restart & Run All*, check that every check printed
-# `All checks passed successfully!`, save, and hand in this notebook (and the optional
-# PyTorch notebook if you did it).
+# `All checks passed successfully!` (`python -m nn_utils.self_check nn_framework.ipynb` in a
+# terminal here lists any that fail), save, and hand in this notebook (and the optional
+# PyTorch notebook if you did it). For a PDF, offline:
+# `python -m nn_utils.export_pdf nn_framework.ipynb --name "Your Name"`.

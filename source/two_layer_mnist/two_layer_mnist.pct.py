@@ -669,8 +669,9 @@ print(f"multiclass test accuracy {_accuracy:.4f} on {DATA.kind} MNIST (required 
 # ## Submitting
 #
 # 1. *Kernel -> Restart & Run All*; every check should print
-#    `All checks passed successfully!`.
+#    `All checks passed successfully!` (`python -m nn_utils.self_check
+#    two_layer_mnist.ipynb` in a terminal does the same and says which fail).
 # 2. Make a PDF of the executed notebook with the kit's exporter, which works offline
 #    and renders the equations: in a terminal in this folder run
-#    `python -m nn_utils.export_pdf two_layer_mnist.ipynb`.
+#    `python -m nn_utils.export_pdf two_layer_mnist.ipynb --name "Your Name"`.
 # 3. Hand in the PDF and the `.ipynb` file, as your course asks.
