@@ -8,5 +8,22 @@ c.CourseDirectory.course_id = "nn-from-scratch"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py"]
 
 # A cell that runs longer than this fails (an infinite loop must not hold the grader).
+# ./kit autograde adds a limit per notebook and a memory limit per worker (--help lists them).
 c.Execute.timeout = 120
 c.Execute.allow_errors = True
+
+# Each grading kernel runs in a bubblewrap sandbox: no network, only its own copy of the
+# submission writable, nothing else of the course visible. Without bwrap grading refuses
+# to run unless told --no-sandbox (or enabled = False); the report then says so.
+# Limits per kernel (defaults shown; autograder/sandbox.py explains each):
+# c.Sandbox.enabled = True
+# c.Sandbox.cpu_seconds = 1800          # CPU time of each process
+# c.Sandbox.processes = 64              # processes and threads
+# c.Sandbox.cpus = 1.0                  # CPUs it may keep busy (where cgroups allow)
+# c.Sandbox.file_bytes = 256 * 2**20    # largest file it may write
+# c.Sandbox.tmp_bytes = 256 * 2**20     # its private /tmp
+# c.Sandbox.output_bytes = 2**20        # output one cell may add to the notebook
+# c.Sandbox.read_only = []              # more folders it may read (data sets)
+
+# Several graders at once: a PostgreSQL gradebook instead of the SQLite file gradebook.db.
+# c.CourseDirectory.db_url = "postgresql+psycopg://USER@HOST/DATABASE"

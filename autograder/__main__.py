@@ -6,12 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from nn_utils.export_pdf import ExportError
+
 from .authoring import build_assignment
-from .collect import collect_folder
+from .collect import collect
 from .course import ASSIGNMENTS, Course, NbgraderError
 from .demo import run_demo
-from .grade import autograde
+from .feedback import write_feedback
+from .grade import GradingIncomplete, autograde
+from .limits import Limits
 from .release import release_assignment
+from .sandbox import SandboxUnavailable
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 
@@ -32,14 +37,51 @@ def cmd_release(args) -> None:
 
 def cmd_grade(args) -> None:
     course = _course(args)
-    notebook = args.assignment  # the main notebook; multi-notebook intake comes with zip intake
-    intake = collect_folder(course, args.assignment, Path(args.submissions), notebook)
+    intake = collect(course, args.assignment, Path(args.submissions), roster=args.roster)
     print(intake.summary())
-    autograde(course, args.assignment)
+    _autograde_and_export(course, args)
+
+
+def cmd_autograde(args) -> None:
+    _autograde_and_export(_course(args), args)
+
+
+def _autograde_and_export(course: Course, args) -> None:
+    """Autograde what is in submitted/ with the command's options; print and export scores."""
+    limits = Limits.from_text(args.cell_timeout, args.notebook_timeout, args.memory_limit)
+    report = autograde(course, args.assignment, workers=args.workers,
+                       scheduler=args.scheduler, limits=limits, sandbox=not args.no_sandbox)
+    print(report.summary())
     table = read_scores(course, args.assignment)
     print(format_table(table))
     write_task_csv([table], course.root / "task_scores.csv")
     print(f"wrote {export_grades(course, course.root / 'grades.csv')}")
+
+
+def _grading_options(p) -> None:
+    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core)")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler to run on "
+                                       "(tcp://HOST:8786) instead of local workers")
+    p.add_argument("--cell-timeout", help="seconds per cell (default: nbgrader_config.py)")
+    p.add_argument("--notebook-timeout", help="seconds per notebook (default: 1800)")
+    p.add_argument("--memory-limit", help="memory per worker and its kernel, e.g. 2GiB "
+                                          "(default: Dask's share of the RAM)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run the students' code WITHOUT the bubblewrap sandbox (where it "
+                        "cannot run); the report says so. Limits: c.Sandbox in "
+                        "nbgrader_config.py")
+
+
+def cmd_collect(args) -> None:
+    intake = collect(_course(args), args.assignment, Path(args.path), roster=args.roster,
+                     named_regexp=args.regexp)
+    print(intake.summary())
+    print(f"report: {', '.join(str(p) for p in intake.report_files)}")
+
+
+def cmd_feedback(args) -> None:
+    for path in write_feedback(_course(args), args.assignment):
+        print(f"wrote {path}")
 
 
 def cmd_demo(args) -> None:
@@ -59,10 +101,35 @@ def main(argv=None) -> int:
     p.add_argument("assignments", nargs="*")
     p.set_defaults(run=cmd_release)
 
-    p = sub.add_parser("grade", help="collect a folder of <student>.ipynb and autograde it")
+    p = sub.add_parser("grade", help="collect submissions (as collect) and autograde them")
     p.add_argument("assignment", choices=ASSIGNMENTS)
-    p.add_argument("submissions", help="folder of notebooks named by student id")
+    p.add_argument("submissions", help="submissions: folder or .zip (see ./kit collect)")
+    p.add_argument("--roster", help="CSV with an id column (default: the gradebook)")
+    _grading_options(p)
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("autograde", help="autograde what is in submitted/ again (after a "
+                                         "test was fixed, say); reports/<assignment>/")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    _grading_options(p)
+    p.set_defaults(run=cmd_autograde)
+
+    p = sub.add_parser("collect", help="put submissions (folder, LMS .zip, nbgrader tree) "
+                                       "into submitted/ and report every file")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("path", help="<student>.ipynb files, <student>/ folders, an LMS download "
+                                "or a submitted/ tree; a folder or a .zip")
+    p.add_argument("--roster", help="CSV with an id column (default: the gradebook)")
+    p.add_argument("--regexp", action="append",
+                   help="LMS file-name pattern with (?P<student_id>) and (?P<file_id>) "
+                        "groups, optional (?P<timestamp>), as nbgrader's named_regexp; "
+                        "repeat to try several")
+    p.set_defaults(run=cmd_collect)
+
+    p = sub.add_parser("feedback", help="write per-student feedback (HTML and PDF) of an "
+                       "autograded assignment into feedback/, hidden tests left out")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.set_defaults(run=cmd_feedback)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
     p.set_defaults(run=cmd_demo)
@@ -70,7 +137,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except (NbgraderError, FileNotFoundError, ValueError) as error:
+    except (NbgraderError, GradingIncomplete, ExportError, FileNotFoundError,
+            ValueError, SandboxUnavailable) as error:
         print(f"kit: {error}", file=sys.stderr)
         return 1
     return 0

@@ -8,12 +8,28 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from traitlets.config import Config
+from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework")
+ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework", "fc_nets_cifar")
 
 
 class NbgraderError(RuntimeError):
-    """An nbgrader command failed; the message carries the end of its log."""
+    """An nbgrader command failed; the message carries the end of its log, ``log`` all of it."""
+
+    def __init__(self, message: str, log: str = ""):
+        super().__init__(message)
+        self.log = log
+
+
+def grading_environment(environ=os.environ) -> dict:
+    """The environment for nbgrader and the kernels it grades with: ``environ`` adjusted."""
+    # nbgrader runs helper programs (alembic) by name: they sit beside this Python.
+    path = os.pathsep.join([str(Path(sys.executable).parent), environ.get("PATH", "")])
+    env = dict(environ, PATH=path)
+    env.pop("MPLBACKEND", None)  # kernels must use the inline backend to embed plots
+    return env
 
 
 @dataclass(frozen=True)
@@ -38,19 +54,25 @@ class Course:
     def autograded(self) -> Path:
         return self.root / "autograded"
 
+    def config(self) -> Config:
+        """The course's nbgrader_config.py as a traitlets Config (empty if there is none)."""
+        try:
+            return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        except ConfigFileNotFound:
+            return Config()
+
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook: ``c.CourseDirectory.db_url`` if the config sets one (PostgreSQL for
+        several graders at once), else nbgrader's default SQLite file in the course root."""
+        configured = self.config().CourseDirectory.get("db_url")
+        return configured or f"sqlite:///{self.root / 'gradebook.db'}"
 
     def nbgrader(self, *args: str) -> str:
         """Run ``nbgrader ARGS`` in the course directory; return its log, raise on failure."""
-        # nbgrader runs helper programs (alembic) by name: they sit beside this Python.
-        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = dict(os.environ, PATH=path)
-        env.pop("MPLBACKEND", None)  # kernels must use the inline backend to embed plots
         result = subprocess.run(
             [sys.executable, "-m", "nbgrader", *args],
-            cwd=self.root, env=env, capture_output=True, text=True,
+            cwd=self.root, env=grading_environment(), capture_output=True, text=True,
         )
         log = result.stdout + result.stderr
         if result.returncode != 0:
@@ -58,5 +80,6 @@ class Course:
             # nbgrader logs whole tracebacks; the lines naming the error say what went wrong.
             causes = list(dict.fromkeys(l.strip() for l in lines if "Error:" in l))
             summary = "\n".join(causes[-5:] + ["..."] + lines[-8:])
-            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{summary}")
+            raise NbgraderError(
+                f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{summary}", log)
         return log

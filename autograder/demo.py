@@ -3,44 +3,58 @@
 Sample submissions are stored as text: ``demo_submissions/<assignment>/<student>.cells``
 lists, cell by cell (``# %% <grade_id>``), what that student wrote where it differs from
 a correct solution. ``<student>.blank`` hands in the release untouched. Each is filled
-into the released notebook, so the demo exercises exactly what students receive.
+into every released notebook of the assignment (nn_framework's optional PyTorch notebook
+too, which grades 0 of 0 points without PyTorch), so the demo exercises exactly what
+students receive.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
 
 from .authoring import fill_solutions, parse_answers, reference_answers
-from .collect import collect_folder
+from . import collect as intake_step
 from .course import Course
 from .grade import autograde
 from .release import release_assignment
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
-DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework")
+DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework", "fc_nets_cifar")
 
 
 def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> list[Path]:
-    """Write one notebook per demo student into ``out_dir``; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("*.ipynb"):
-        old.unlink()
+    """Write each demo student's notebooks into ``out_dir``; return their paths.
+
+    ``out_dir/<student>.ipynb`` for a one-notebook assignment, else
+    ``out_dir/<student>/<notebook>.ipynb``.
+
+    Every notebook of the release is filled from the student's one ``.cells`` file (its
+    sections are matched by grade_id, which is unique across an assignment's notebooks).
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
     written = []
-    # One notebook per student: the assignment's main notebook (an optional second
-    # notebook, like nn_framework's PyTorch one, is left out of the demo).
-    for released in [course.release / assignment / f"{assignment}.ipynb"]:
-        source = nbformat.read(course.source / assignment / released.name, as_version=4)
-        blank = nbformat.read(released, as_version=4)
-        correct = reference_answers(source)
-        for spec in sorted((DEMO_SUBMISSIONS / assignment).iterdir()):
-            if spec.suffix == ".blank":
-                notebook = blank
-            else:
-                notebook = fill_solutions(blank, {**correct, **parse_answers(spec.read_text())})
-            target = out_dir / f"{spec.stem}.ipynb"
+    releases = sorted((course.release / assignment).glob("*.ipynb"))
+    correct = {path.name: reference_answers(nbformat.read(course.source / assignment / path.name,
+                                                          as_version=4)) for path in releases}
+    for spec in sorted((DEMO_SUBMISSIONS / assignment).iterdir()):
+        answers = parse_answers(spec.read_text()) if spec.suffix == ".cells" else {}
+        unknown = set(answers) - set().union(*correct.values())
+        if unknown:
+            raise KeyError(f"{spec}: no solution cell named {sorted(unknown)} in {assignment}")
+        for released in releases:
+            notebook = nbformat.read(released, as_version=4)
+            if spec.suffix != ".blank":
+                mine = {g: code for g, code in answers.items() if g in correct[released.name]}
+                notebook = fill_solutions(notebook, {**correct[released.name], **mine})
+            # One notebook: <student>.ipynb, as LMS downloads name them; several: a folder.
+            target = (out_dir / f"{spec.stem}.ipynb" if len(releases) == 1
+                      else out_dir / spec.stem / released.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
             written.append(target)
     return written
@@ -51,10 +65,9 @@ def run_demo(course: Course = Course()) -> None:
     for assignment in DEMO_ASSIGNMENTS:
         print(f"== {assignment}: releasing")
         release_assignment(course, assignment)
-        notebook = assignment
         submissions = course.root / "build" / "demo_submissions" / assignment
         build_demo_submissions(course, assignment, submissions)
-        intake = collect_folder(course, assignment, submissions, notebook)
+        intake = intake_step.collect(course, assignment, submissions)
         print(intake.summary())
         print(f"== {assignment}: autograding (nbgrader autograde)")
         autograde(course, assignment)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import fail
+from .integrity import verify_intact
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def check_figure_produced(min_images: int = 1, what: str = "the cell above") -> 
 
     Counts the figures rendered since the previous call, then starts counting afresh.
     """
+    verify_intact()
     if not _watching:
         fail("check_figure_produced", "figures are not being recorded",
              "run the notebook's first cells (they call nn_utils.watch_figures()).")

@@ -8,13 +8,38 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-@pytest.fixture
-def course_copy(tmp_path):
-    """A fresh nbgrader course directory holding this kit's sources and config."""
+def make_course_copy(root: Path):
+    """A fresh nbgrader course directory at ``root`` holding this kit's sources and config
+    (for module-scoped fixtures, which cannot use ``course_copy``)."""
     from autograder.course import Course
 
-    root = tmp_path / "course"
     root.mkdir()
     shutil.copytree(KIT / "source", root / "source")
     shutil.copy(KIT / "nbgrader_config.py", root / "nbgrader_config.py")
     return Course(root)
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A fresh nbgrader course directory holding this kit's sources and config."""
+    return make_course_copy(tmp_path / "course")
+
+
+def released_course(root: Path, assignment: str, cell_timeout: int):
+    """A course copy at ``root`` with ``assignment`` released (so its gradebook knows it)
+    and nbgrader's per-cell timeout lowered to ``cell_timeout`` seconds for the tests."""
+    from autograder.course import Course
+    from autograder.release import release_assignment
+
+    course = make_course_copy(root)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.Execute.timeout = {cell_timeout}\n")
+    release_assignment(course, assignment)
+    return Course(course.root)
+
+
+@pytest.fixture
+def one_blas_thread(monkeypatch):
+    """What ./kit sets: one numpy thread per kernel, so two kernels share two cores."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "1")

@@ -57,6 +57,17 @@ LOSING = {  # assignment -> student -> the autograded tasks that must lose point
         "devon": {"softmax", "crossentropy", "iris"},
         "emery": {"fc", "einsum", "iris"},  # the whole-network gradient check sees the FC bug
     },
+    "fc_nets_cifar": {
+        "avery": set(),
+        "finley": {"loss"},  # the seed's plain softmax: only the stability cell fails
+        # A wrong layer also breaks the networks built from it, and a broken network the
+        # training that uses it.
+        "casey": {"affine", "affinerelu", "twolayer", "fcnet", "overfit", "logdet", "gplvm",
+                  "test"},
+        "devon": {"fcnet", "overfit", "trace", "gplvm", "search"},
+        "emery": {"relu", "affinerelu", "twolayer", "solver", "fcnet", "overfit",
+                  "autoencoder", "search"},
+    },
 }
 ALL_STUDENTS = {"avery", "blake", "casey", "devon", "emery", "finley"}
 
@@ -72,7 +83,8 @@ def test_demo_prints_a_score_table_and_leaves_grades_csv(demo):
     assert {(r["assignment"], r["student_id"]) for r in rows} == {
         (a, s) for a in LOSING for s in ALL_STUDENTS}
     maximum = {r["assignment"]: float(r["max_score"]) for r in rows}
-    assert maximum == {"backprop_digits": 50.0, "two_layer_mnist": 80.0, "nn_framework": 81.0}
+    assert maximum == {"backprop_digits": 50.0, "two_layer_mnist": 80.0, "nn_framework": 81.0,
+                       "fc_nets_cifar": 123.0}
 
 
 @pytest.mark.parametrize("assignment", sorted(LOSING))
@@ -95,17 +107,21 @@ def test_each_submission_loses_exactly_the_broken_tasks(demo, assignment, studen
             assert score == top, (student, task, score, top)
 
 
-@pytest.mark.parametrize("assignment,student,message", [
-    ("backprop_digits", "casey", "d_logits ignores d_out"),
-    ("two_layer_mnist", "devon", "adds up the whole array"),
-    ("two_layer_mnist", "casey", "take every size from layer_dims"),
-    ("nn_framework", "casey", "gave the network's input X to layer 1"),
-    ("nn_framework", "devon", "only the diagonal of the Jacobian"),
+@pytest.mark.parametrize("assignment,student,message,notebook", [
+    ("backprop_digits", "casey", "d_logits ignores d_out", None),
+    ("two_layer_mnist", "devon", "adds up the whole array", None),
+    ("two_layer_mnist", "casey", "take every size from layer_dims", None),
+    ("nn_framework", "casey", "gave the network's input X to layer 1", None),
+    ("nn_framework", "devon", "only the diagonal of the Jacobian", None),
+    ("fc_nets_cifar", "finley", "np.exp overflows", "two_layer_nn"),
+    ("fc_nets_cifar", "casey", "db is the sum of dout over the batch", "FC_nets"),
+    ("fc_nets_cifar", "emery", "keep hidden_size = 50", "two_layer_nn"),
+    ("fc_nets_cifar", "emery", "only the encoder's W", "matrix_calculus"),
 ])
-def test_autograded_notebook_shows_the_named_mistake(demo, assignment, student, message):
+def test_autograded_notebook_shows_the_named_mistake(demo, assignment, student, message, notebook):
     course = demo[0]
     notebook = nbformat.read(
-        course.autograded / student / assignment / f"{assignment}.ipynb", as_version=4)
+        course.autograded / student / assignment / f"{notebook or assignment}.ipynb", as_version=4)
     errors = [o.evalue for c in notebook.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.output_type == "error"]
     assert any(message in e for e in errors), errors
@@ -117,3 +133,19 @@ def test_graded_notebooks_keep_their_plots(demo):
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert len(images) >= 6  # the data preview, two loss curves, four example grids
+
+
+def test_the_search_earns_partial_credit_with_the_data_set_named(demo):
+    from nbgrader.api import Gradebook
+
+    course = demo[0]
+    with Gradebook(course.db_url, course_id="nn-from-scratch") as gradebook:
+        devon = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "devon").score
+        avery = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "avery").score
+    assert 0 < devon < 10 and avery == 10
+    notebook = nbformat.read(course.autograded / "devon" / "fc_nets_cifar" / "two_layer_nn.ipynb",
+                             as_version=4)
+    cell = next(c for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "search-credit")
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    assert "on standin data" in text and "min(floor(X - 36) / 30, 1)" in text

@@ -51,11 +51,21 @@ def test_checkers_cannot_be_rebound_or_deleted():
     assert nn_utils.some_new_name == 1
 
 
-def test_a_checker_swapped_in_the_module_dict_is_named_by_the_next_real_check():
-    original = nn_utils.check_relu
-    vars(nn_utils)["check_relu"] = lambda *args: None  # goes around the guard
+def test_a_checker_written_into_the_module_dict_still_runs_and_is_named():
+    original = vars(nn_utils)["check_relu"]
+    vars(nn_utils)["check_relu"] = lambda *args: None  # goes around __setattr__
     try:
+        assert nn_utils.check_relu is original  # served by the locked class, not the dict
         with pytest.raises(nn_utils.CheckFailure, match="nn_utils.check_relu"):
             nn_utils.check_grad_autoencoder(correct_autoencoder_gradient)
     finally:
         vars(nn_utils)["check_relu"] = original
+
+
+def test_the_module_and_its_class_cannot_be_swapped():
+    import types
+
+    with pytest.raises(AttributeError, match="grading kit"):
+        nn_utils.__class__ = types.ModuleType
+    with pytest.raises(AttributeError, match="grading kit"):
+        type(nn_utils).check_affine = property(lambda module: None)

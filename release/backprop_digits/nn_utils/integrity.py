@@ -61,8 +61,19 @@ def replaced() -> list[str]:
         changed.append(f"sys.modules[{__package__!r}]")
     else:
         changed += [f"{__package__}.{name}" for name, original in _CHECKERS.items()
-                    if getattr(package, name, None) is not original]
+                    if getattr(package, name, None) is not original
+                    or vars(package).get(name) is not original]
     return changed
+
+
+class _LockedType(type):
+    """The type of ProtectedModule's subclasses: their attributes cannot be reassigned."""
+
+    def __setattr__(cls, name, value):
+        raise AttributeError(f"{cls.__name__} is part of the grading kit and cannot be changed")
+
+    def __delattr__(cls, name):
+        raise AttributeError(f"{cls.__name__} is part of the grading kit and cannot be changed")
 
 
 class ProtectedModule(types.ModuleType):
@@ -73,7 +84,7 @@ class ProtectedModule(types.ModuleType):
     """
 
     def __setattr__(self, name, value):
-        if not name.startswith("_") and name in self.__dict__:
+        if name == "__class__" or (not name.startswith("_") and name in self.__dict__):
             raise AttributeError(f"{self.__name__}.{name} is part of the grading kit and "
                                  "cannot be replaced")
         super().__setattr__(name, value)
@@ -86,8 +97,13 @@ class ProtectedModule(types.ModuleType):
 
 
 def protect(module_name: str) -> None:
-    """Make the (already imported) module ``module_name`` a ProtectedModule."""
-    sys.modules[module_name].__class__ = ProtectedModule
+    """Make the (already imported) module ``module_name`` a ProtectedModule whose
+    checkers are served by read-only properties of its (locked) class, so that even an
+    entry written straight into the module's ``__dict__`` does not replace them."""
+    served = {name: property(lambda module, original=original: original)
+              for name, original in _CHECKERS.items()}
+    module = sys.modules[module_name]
+    module.__class__ = _LockedType("ProtectedModule", (ProtectedModule,), served)
 
 
 def verify_intact() -> None:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .errors import fail
+from .integrity import verify_intact
 
 
 def accuracy(predicted_labels, true_labels) -> float:
@@ -17,6 +18,7 @@ def accuracy(predicted_labels, true_labels) -> float:
 
 def check_accuracy(predicted_labels, true_labels, minimum: float, what: str) -> float:
     """Raise CheckFailure unless the accuracy reaches ``minimum``; return the accuracy."""
+    verify_intact()
     value = accuracy(predicted_labels, true_labels)
     if not value >= minimum:
         fail(what, f"accuracy {value:.4f} is below the required {minimum:.4f}",

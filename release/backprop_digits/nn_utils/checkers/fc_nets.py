@@ -13,6 +13,7 @@ import numpy as np
 from ..checking import checker
 from ..diagnosis import likely_mistake
 from ..errors import fail
+from ..integrity import verify_intact
 from ..layer_check import FunctionalLayer, LayerSpec, call_student, check_layer
 from ..model_check import (
     as_float_params,
@@ -352,6 +353,7 @@ def model_accuracy(model, X, y) -> float:
 
 def check_validation_accuracy(model, data, minimum: float, what: str) -> float:
     """Fail unless ``model``'s parameters reach ``minimum`` on data["X_val"]; return it."""
+    verify_intact()
     value = model_accuracy(model, data["X_val"], data["y_val"])
     if not value >= minimum:
         fail(what, f"validation accuracy {value:.4f} is below the required {minimum:.4f}",

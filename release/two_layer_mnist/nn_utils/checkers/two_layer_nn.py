@@ -15,6 +15,7 @@ import numpy as np
 from ..checking import checker
 from ..diagnosis import likely_mistake
 from ..errors import fail
+from ..integrity import verify_intact
 from ..layer_check import call_student
 from ..model_check import (
     as_float_params,
@@ -287,6 +288,7 @@ def hyperparameter_search_points(best_net, X_val, y_val, max_points: float, data
     The accuracy is computed here from ``best_net.params``; the network must keep
     SEARCH_HIDDEN_SIZE hidden units.
     """
+    verify_intact()
     if best_net is None:
         fail("hyperparameter search", "best_net is None", "store your best network in best_net.")
     low, high = SEARCH_LEVELS[data_kind]

@@ -1,0 +1,323 @@
+"""Execute one student's sanitized notebooks under the grading limits (on a Dask worker).
+
+In: a ``SubmissionJob``: the folder nbgrader's sanitizing step made for one student (the
+notebooks with their outputs cleared and the tests put back, plus the other files), and the
+course's nbgrader config with the limits in it. Out: a ``SubmissionResult``: each notebook
+executed as nbgrader's own ``Execute`` step would have, and an outcome per notebook.
+
+Where a notebook cannot run to its end (the kernel dies, the notebook runs out of time, the
+kernel stops answering), every code cell from there on gets an error output that names the
+reason. nbgrader scores a test cell with an error 0, so those cells are recorded as 0 and the
+student's feedback shows why. Nothing here knows about Dask or the gradebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import signal
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import monotonic
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import setenv
+from traitlets import Integer
+from traitlets.config import Config
+
+from .limits import GradingKernelManager
+from .sandbox import Sandbox, denial
+
+# Outcomes that stop a notebook: the cells after the failure are not run.
+STOPPING = ("notebook_timeout", "kernel_died", "kernel_unresponsive", "kernel_failed")
+
+_QUIET = logging.getLogger("autograder.execution")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False  # nbclient's own error lines would only clutter the workers' stderr
+
+
+@dataclass
+class NotebookOutcome:
+    """How grading one notebook went: ``status`` is "ok" or the first thing that went wrong.
+
+    Statuses: ok, cell_timeout, out_of_memory, and what the sandbox or a limit stopped:
+    sandbox_denied, process_limit, output_truncated, input_requested, exit_called,
+    tampering (numpy or a checker replaced: nn_utils/integrity.py) (the cells go on); notebook_timeout,
+    kernel_died, kernel_unresponsive, kernel_failed (the rest is not run); set by the
+    coordinator: unreadable, not_submitted, worker_lost.
+    """
+
+    status: str = "ok"
+    reason: str = ""
+    seconds: float = 0.0
+
+    def record(self, status: str, reason: str) -> None:
+        """Keep the first problem, unless a later one stopped the notebook."""
+        if self.status == "ok" or (status in STOPPING and self.status not in STOPPING):
+            self.status, self.reason = status, reason
+
+
+@dataclass
+class SubmissionJob:
+    """One student's sanitized submission folder and how to run it."""
+
+    student: str
+    files: dict  # relative path -> bytes: the whole folder, notebooks included
+    notebooks: list  # the notebook file names to execute, in nbgrader's (sorted) order
+    config: Config  # the course's nbgrader config, limits applied (Limits.applied_to)
+    memory: int | None = None  # bytes for the kernel; None: the caller's default
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    executed: dict = field(default_factory=dict)  # notebook file name -> executed JSON
+    outcomes: dict = field(default_factory=dict)  # notebook file name -> NotebookOutcome
+    seconds: float = 0.0
+
+
+def error_output(ename: str, reason: str) -> NotebookNode:
+    """An error output that nbgrader scores 0 and the feedback shows as ``ename: reason``."""
+    return nbformat.v4.new_output("error", ename=ename, evalue=reason,
+                                  traceback=[f"{ename}: {reason}"])
+
+
+def runs(cell: NotebookNode) -> bool:
+    """Whether nbclient would execute this cell (a code cell with some code)."""
+    return cell.cell_type == "code" and bool(cell.source.strip())
+
+
+def mark_not_run(cells, ename: str, reason: str) -> None:
+    """Replace the outputs of every cell in ``cells`` that would run with one error."""
+    for cell in cells:
+        if runs(cell):
+            cell.outputs = [error_output(ename, reason)]
+            cell.execution_count = None
+
+
+def output_size(msg: dict) -> int:
+    """About how many bytes an output message adds to the notebook."""
+    content = msg.get("content", {})
+    if msg.get("msg_type") == "stream":
+        return len(content.get("text", ""))
+    if msg.get("msg_type") == "error":
+        return sum(map(len, content.get("traceback", []))) + len(str(content.get("evalue", "")))
+    return sum(len(str(value)) for value in content.get("data", {}).values())
+
+
+def cell_name(cell: NotebookNode, index: int) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {index}" + (f" ({grade_id})" if grade_id else "")
+
+
+def _exit_text(code) -> str:
+    """How a process ended, in words, from its return code."""
+    if code is None:
+        return "its exit status is unknown"
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = {signal.SIGKILL: " (the system ran out of memory?)",
+                signal.SIGXCPU: " (it used up its CPU time limit)"}.get(-code, "")
+        return f"it was killed by {name}{hint}"
+    return f"it exited with code {code}"
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute step, which never gives up on a notebook half way.
+
+    On top of nbgrader's per-cell timeout it keeps a limit for the whole notebook, and it
+    turns a dead or unresponsive kernel into error outputs on the cells that could not run
+    instead of an exception (which would make nbgrader discard the student's results).
+    It keeps at most ``c.Sandbox.output_bytes`` of each cell's output (errors always count:
+    they decide the points) and records what the sandbox or a limit stopped (sandbox.py).
+    ``outcome`` tells what happened.
+    """
+
+    notebook_timeout = Integer(0, help="Seconds for the whole notebook; 0: no limit.").tag(
+        config=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("kernel_manager_class", GradingKernelManager)
+        kwargs.setdefault("log", _QUIET)
+        super().__init__(**kwargs)
+        self.timeout_func = self._cell_limit
+        self.outcome = NotebookOutcome()
+        self._deadline = None
+        self._stopped = None  # (ename, reason) once no further cell may run
+        self._next = None  # the first cell not handled yet (or still running); None: none yet
+        self.sandbox = Sandbox(config=self.config)
+        self._output_left = 0  # bytes of output the running cell may still add
+
+    def _cell_limit(self, cell) -> int | None:
+        """The per-cell timeout, cut short when the notebook's own time runs out first."""
+        limit = self.timeout if self.timeout and self.timeout > 0 else None
+        if self._deadline is not None:
+            remaining = max(1, math.ceil(self._deadline - monotonic()))
+            limit = min(limit, remaining) if limit else remaining
+        return limit
+
+    def _stop(self, status: str, ename: str, reason: str) -> None:
+        self.outcome.record(status, reason)
+        self._stopped = (ename, f"not run: {reason}")
+
+    def preprocess(self, nb, resources=None, km=None):
+        started = monotonic()
+        self.outcome, self._stopped, self._next = NotebookOutcome(), None, None
+        self._deadline = started + self.notebook_timeout if self.notebook_timeout else None
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        except Exception as error:  # no kernel, or it failed in a way nbclient cannot handle
+            first = self._next or 0
+            where = ("while starting" if self._next is None
+                     else f"at {cell_name(nb.cells[first], first)}" if first < len(nb.cells)
+                     else "after the last cell")
+            self._stop("kernel_failed", "KernelFailed",
+                       f"the kernel failed {where}: {type(error).__name__}: {error}")
+            mark_not_run(nb.cells[first:], *self._stopped)
+        self.outcome.seconds = round(monotonic() - started, 3)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        self._next = index
+        if not self._stopped and self._deadline is not None and monotonic() >= self._deadline:
+            self._stop("notebook_timeout", "NotebookTimeLimit",
+                       f"the notebook used up its limit of {self.notebook_timeout} s "
+                       f"before {cell_name(cell, index)}")
+        if self._stopped:
+            mark_not_run([cell], *self._stopped)
+            self._next = index + 1
+            return cell, resources
+        self._output_left = self.sandbox.output_bytes or math.inf
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            code = self._kernel_exit_code()
+            reason = f"the kernel died while running {cell_name(cell, index)}: {_exit_text(code)}"
+            cell.outputs.append(error_output("KernelDied", reason))
+            self._stop("kernel_died", "KernelDied", reason)
+            self._next = index + 1
+            return cell, self.resources
+        except CellTimeoutError as error:  # timed out, then ignored the interrupt
+            reason = (f"the kernel did not answer after {cell_name(cell, index)} "
+                      f"timed out ({str(error).splitlines()[0]})")
+            cell.outputs.append(error_output("KernelUnresponsive", reason))
+            self._stop("kernel_unresponsive", "KernelUnresponsive", reason)
+            self._next = index + 1
+            return cell, self.resources
+        self._note_problems(cell, index)
+        self._note_sandbox(cell, index, resources)
+        self._next = index + 1
+        return cell, resources
+
+    def _note_problems(self, cell, index: int) -> None:
+        """Record a timeout or a MemoryError in a cell that did run."""
+        enames = {o.get("ename") for o in cell.get("outputs", []) if o.output_type == "error"}
+        if self.error_on_timeout.get("ename") in enames:
+            if self._deadline is not None and monotonic() >= self._deadline:
+                reason = (f"the notebook used up its limit of {self.notebook_timeout} s "
+                          f"while running {cell_name(cell, index)}")
+                cell.outputs.append(error_output("NotebookTimeLimit", reason))
+                self._stop("notebook_timeout", "NotebookTimeLimit", reason)
+            else:
+                self.outcome.record("cell_timeout", f"{cell_name(cell, index)} ran longer than "
+                                    f"the limit of {self.timeout} s per cell")
+        if "MemoryError" in enames:
+            self.outcome.record("out_of_memory", f"{cell_name(cell, index)} ran out of "
+                                "memory (MemoryError under the kernel's memory limit)")
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Add an output to the running cell while its output budget lasts; then one note,
+        and nothing more (an error still counts: it decides the cell's points)."""
+        size = output_size(msg)
+        if size <= self._output_left:
+            self._output_left -= size
+            return super().output(outs, msg, display_id, cell_index)
+        if self._output_left != -1:  # the first output over the limit
+            self._output_left = -1
+            limit = self.sandbox.output_bytes
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
+                f"\n[grading: output cut: this cell printed more than {limit} bytes; "
+                f"the rest is left out]\n")))
+            where = cell_name(self.nb.cells[cell_index], cell_index)
+            self.outcome.record("output_truncated", f"{where} printed more than the limit of "
+                                f"{limit} bytes of output; the rest was left out")
+        if msg["msg_type"] == "error":
+            content = msg["content"]
+            outs.append(error_output(content.get("ename", "Error"),
+                                     str(content.get("evalue", ""))[:1000]))
+        return None
+
+    def _note_sandbox(self, cell, index: int, resources) -> None:
+        """Record what the sandbox or a limit stopped in a cell that ran: reading or
+        writing outside its folder, the network, too many processes, input(), sys.exit."""
+        where = cell_name(cell, index)
+        workdir = os.path.realpath(resources.get("metadata", {}).get("path") or ".")
+        for output in cell.get("outputs", []):
+            if output.output_type != "error":
+                continue
+            ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
+            if reason := denial(ename, evalue, workdir):
+                self.outcome.record("sandbox_denied", f"{where} {reason}")
+            elif "grading integrity:" in evalue or "part of the grading kit" in evalue:
+                self.outcome.record("tampering", f"{where} changed what the checks rely on: "
+                                    f"{evalue.splitlines()[0][:200]}")
+            elif ename == "StdinNotImplementedError":
+                self.outcome.record("input_requested", f"{where} asked for keyboard input "
+                                    "(input()), which grading cannot give")
+            elif ename == "SystemExit":
+                self.outcome.record("exit_called", f"{where} called sys.exit() ({evalue}); "
+                                    "the rest of that cell did not run")
+            elif ename == "BlockingIOError" and "Errno 11" in evalue:
+                self.outcome.record("process_limit", f"{where} could not start another "
+                                    f"process: the limit of {self.sandbox.processes} processes "
+                                    "was reached")
+        events = self.km.limit_events() if self.km is not None else {}
+        if events.get("pids"):
+            self.outcome.record("process_limit", f"{where} tried to start more than "
+                                f"{self.sandbox.processes} processes ({events['pids']} refused)")
+        if events.get("memory"):
+            self.outcome.record("out_of_memory", f"{where} hit the sandbox's memory limit "
+                                "(a process was killed)")
+
+    def _kernel_exit_code(self) -> int | None:
+        """The dead kernel's return code, when the kernel manager still knows it."""
+        return self.km.exit_status() if self.km is not None else None
+
+
+def execute_notebook(nb: NotebookNode, workdir: Path, config: Config, memory: int | None,
+                     log_file: Path) -> tuple[NotebookNode, NotebookOutcome]:
+    """Run ``nb`` with ``workdir`` as the kernel's working directory, as nbgrader would."""
+    config = copy.deepcopy(config)
+    config.GradingKernelManager.memory_limit = memory or 0
+    config.GradingKernelManager.log_file = str(log_file)
+    executor = GuardedExecute(config=config)
+    with setenv(NBGRADER_EXECUTION="autograde"):  # what nbgrader sets for its kernels
+        nb, _ = executor.preprocess(nb, {"metadata": {"path": str(workdir)}})
+    return nb, executor.outcome
+
+
+def execute_submission(job: SubmissionJob, default_memory: int | None = None) -> SubmissionResult:
+    """Write the job's folder to a scratch directory and execute its notebooks there."""
+    started = monotonic()
+    result = SubmissionResult(job.student)
+    memory = job.memory or default_memory
+    with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
+        workdir = Path(scratch) / "work"
+        for relative, data in job.files.items():
+            target = workdir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for name in job.notebooks:
+            nb = nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
+            log_file = Path(scratch) / f"{name}.kernel.log"
+            nb, outcome = execute_notebook(nb, workdir, job.config, memory, log_file)
+            result.executed[name] = nbformat.writes(nb)
+            result.outcomes[name] = outcome
+    result.seconds = round(monotonic() - started, 3)
+    return result

@@ -1,0 +1,158 @@
+"""Limits on a grading kernel, and the one place where grading kernels are launched.
+
+Every kernel that grades a submission is started by ``GradingKernelManager``, whose command
+line comes from ``kernel_command``: the kernel's own argv run through the launcher and, unless
+the instructor opted out, the sandbox (sandbox.py),
+
+    python -m autograder.kernel_launcher --memory BYTES ... --log FILE -- bwrap ... -- KERNEL ARGV
+
+The launcher applies the rlimits and joins the kernel's cgroup, then becomes bwrap, which
+runs the kernel (kernel_launcher.py). A sandboxed kernel talks to the grader over unix
+sockets in its runtime folder (it has no network to reach the grader's TCP ports) and is
+interrupted by a message (a signal to bwrap would not reach it).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from dataclasses import dataclass
+
+from dask.utils import format_bytes, parse_bytes
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, Type, Unicode, default
+from traitlets.config import Config
+
+from .sandbox import KernelSandbox, Sandbox, exit_status, message_limit
+
+DEFAULT_NOTEBOOK_TIMEOUT = 1800  # seconds; the whole notebook, kernel start included
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use while it is graded.
+
+    cell_timeout: seconds per cell; None keeps the course config's ``Execute.timeout``.
+    notebook_timeout: seconds for each notebook as a whole.
+    memory: bytes for each worker's kernel; None takes the Dask worker's own memory limit.
+    """
+
+    cell_timeout: int | None = None
+    notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT
+    memory: int | None = None
+
+    @classmethod
+    def from_text(cls, cell_timeout=None, notebook_timeout=None, memory=None) -> "Limits":
+        """Limits from command-line strings ("90", "2GiB"); a None keeps the default."""
+        return cls(
+            cell_timeout=int(cell_timeout) if cell_timeout is not None else None,
+            notebook_timeout=int(notebook_timeout) if notebook_timeout is not None
+            else DEFAULT_NOTEBOOK_TIMEOUT,
+            memory=parse_bytes(memory) if memory is not None else None,
+        )
+
+    def applied_to(self, config: Config) -> Config:
+        """A copy of an nbgrader ``config`` with the time limits set for ``GuardedExecute``."""
+        config = copy.deepcopy(config)  # the caller's config stays as it was
+        if self.cell_timeout is not None:
+            config.Execute.timeout = self.cell_timeout
+        config.GuardedExecute.notebook_timeout = self.notebook_timeout
+        return config
+
+    def describe(self, config: Config) -> str:
+        """The limits in words, the per-cell one as ``config`` (from applied_to) sets it."""
+        cell = config.Execute.get("timeout", Execute.timeout.default_value)
+        memory = format_bytes(self.memory) if self.memory else "the worker's memory limit"
+        return (f"{cell or 'no limit of'} s per cell, {self.notebook_timeout} s per notebook, "
+                f"{memory} per kernel")
+
+
+def kernel_command(argv: list[str], memory: int, log_file: str,
+                   kernel: KernelSandbox | None = None,
+                   sandbox: Sandbox | None = None) -> list[str]:
+    """The command that starts a grading kernel: ``argv`` under the launcher, with the
+    limits of ``sandbox`` and in ``kernel``'s cgroup and bwrap prefix (if any)."""
+    command = [sys.executable, "-m", "autograder.kernel_launcher", "--memory", str(memory),
+               "--log", log_file or os.devnull]
+    if sandbox is not None:
+        command += ["--cpu-seconds", str(sandbox.cpu_seconds),
+                    "--file-bytes", str(sandbox.file_bytes)]
+    for directory in kernel.cgroup.dirs if kernel else []:
+        command += ["--cgroup", directory]
+    return [*command, "--", *(kernel.prefix if kernel else []), *argv]
+
+
+class GradingKernelClient(AsyncKernelClient):
+    """A kernel client whose sockets drop a kernel that sends a message larger than its
+    manager's ``message_bytes`` (zmq's MAXMSGSIZE), before the grader holds it in memory."""
+
+    @default("context")
+    def _context_default(self):
+        context = super()._context_default()
+        limit = getattr(self.parent, "message_bytes", 0)
+        if limit:
+            context.setsockopt(zmq.MAXMSGSIZE, limit)
+        return context
+
+
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start through ``kernel_command``, each in a sandbox
+    of its own (``c.Sandbox``) unless that is switched off."""
+
+    memory_limit = Integer(0, help="Bytes of data segment for the kernel; 0: no limit.").tag(
+        config=True)
+    log_file = Unicode("", help="Where the kernel process's own stdout/stderr go.").tag(
+        config=True)
+
+    client_factory = Type(GradingKernelClient, klass=AsyncKernelClient)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sandbox = Sandbox(parent=self)
+        self.message_bytes = message_limit(self.sandbox)
+        self.kernel_sandbox: KernelSandbox | None = None
+
+    async def start_kernel(self, **kw):
+        """Prepare the kernel's sandbox (runtime folder, cgroup), then start it there."""
+        self.kernel_sandbox = KernelSandbox.prepare(
+            self.sandbox, os.path.realpath(kw.get("cwd") or os.getcwd()), self.memory_limit,
+            isolate=self.sandbox.enabled)
+        runtime = self.kernel_sandbox.runtime
+        if self.sandbox.enabled:
+            # Unix sockets in the runtime folder, which the sandbox shares.
+            self.transport = "ipc"
+            self.cache_ports = False
+            self.ip = os.path.join(runtime, "k-ipc")
+            self.kernel_spec.interrupt_mode = "message"
+        self.connection_file = os.path.join(runtime, "kernel.json")
+        try:
+            await KernelManager._async_start_kernel(self, **kw)
+        except BaseException:
+            self.kernel_sandbox.remove()
+            raise
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        await KernelManager._async_cleanup_resources(self, restart)
+        if self.kernel_sandbox is not None and not restart:
+            self.kernel_sandbox.remove()
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        argv = super().format_kernel_cmd(extra_arguments)
+        return kernel_command(argv, self.memory_limit, self.log_file, self.kernel_sandbox,
+                              self.sandbox)
+
+    def exit_status(self) -> int | None:
+        """The dead kernel's exit status as Popen gives it (negative: the signal that
+        killed it), or None when unknown."""
+        process = getattr(self.provisioner, "process", None)
+        return exit_status(process.poll() if process is not None else None,
+                           self.sandbox.enabled)
+
+    def limit_events(self) -> dict[str, int]:
+        """What the kernel's cgroup stopped since the last call: refused forks ("pids"),
+        out-of-memory kills ("memory")."""
+        return self.kernel_sandbox.new_events() if self.kernel_sandbox else {}

@@ -1,0 +1,69 @@
+"""Run grading jobs on Dask: a local cluster by default, or an existing scheduler.
+
+Each job is one student (autograder/execution.py); a worker runs one job at a time, so a
+worker's memory limit is also the limit of the one kernel it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from contextlib import contextmanager
+
+from distributed import Client, LocalCluster, as_completed, get_worker
+from tqdm import tqdm
+
+from .execution import SubmissionJob, SubmissionResult, execute_submission
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None,
+                memory: int | None = None):
+    """A Dask client: on ``scheduler`` (an address such as tcp://127.0.0.1:8786) if given,
+    else on a new local cluster of ``workers`` single-threaded worker processes (default:
+    one per core), each limited to ``memory`` bytes (default: Dask's share of the RAM)."""
+    if scheduler:
+        with Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                      processes=True, memory_limit=memory or "auto", host="127.0.0.1",
+                      # the scheduler's HTTP server takes port 8787 unless told otherwise,
+                      # and a second cluster (another grader) then warns about it
+                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def worker_memory_limit() -> int | None:
+    """The memory limit of the Dask worker this runs on (None outside a worker or unset)."""
+    try:
+        return get_worker().memory_manager.memory_limit or None
+    except ValueError:
+        return None
+
+
+def run_on_worker(job: SubmissionJob) -> SubmissionResult:
+    """The task: execute one submission, by default within this worker's memory limit."""
+    return execute_submission(job, default_memory=worker_memory_limit())
+
+
+def run_jobs(client: Client, jobs: list[SubmissionJob], progress: bool | None = None) -> dict:
+    """Run every job; return student -> SubmissionResult, or the exception that lost it
+    (a worker that died with it, for example). ``progress`` None shows a bar on a terminal."""
+    run = uuid.uuid4().hex[:8]
+    futures = {client.submit(run_on_worker, job, key=f"grade-{run}-{job.student}", pure=False):
+               job.student for job in jobs}
+    results = {}
+    disable = None if progress is None else not progress  # tqdm: None = only on a terminal
+    with tqdm(total=len(jobs), desc="grading", unit="submission", disable=disable) as bar:
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                results[student] = future.result()
+            except Exception as error:  # KilledWorker, a lost connection: recorded, not raised
+                results[student] = error
+            bar.set_postfix_str(student, refresh=False)
+            bar.update()
+    return results

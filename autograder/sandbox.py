@@ -1,0 +1,369 @@
+"""The sandbox every grading kernel runs in (bubblewrap), its limits, and what it stopped.
+
+A submission's code runs on the instructor's machine. Its kernel is started (limits.py,
+kernel_launcher.py) as
+
+    python -m autograder.kernel_launcher LIMITS -- bwrap OPTIONS -- [prlimit --nproc=N --] KERNEL
+
+Inside the sandbox the kernel has its own user, PID, network, IPC, UTS and cgroup
+namespaces, no capabilities, no further user namespaces and its own session (no terminal
+to inject into); it dies with the grader. It sees, read-only, the system (/usr and the few
+/etc files programs need), the Python environment the kernel runs from and the course's
+data-set folders; writable, only its own staged copy of the submission (its working folder),
+its runtime folder (the connection file and the unix sockets it talks to the grader through:
+with no network of its own, TCP to the host's loopback is unreachable) and a private,
+size-limited /tmp that is also its $HOME. Nothing else exists in there: no gradebook, no
+source/, submitted/, autograded/ or reports/, no other student, no instructor's home.
+
+Limits (the ``Sandbox`` settings; set them in nbgrader_config.py as ``c.Sandbox.NAME``):
+CPU seconds and file size (rlimits, set by the launcher), processes (the kernel's cgroup,
+cgroups.py, where one can be made, else RLIMIT_NPROC inside the sandbox's user namespace,
+where it counts only the sandbox's own processes), CPU share and total memory (the cgroup,
+where available), and the output a cell may produce (cut in the grader, execution.py).
+The memory per process stays ``Limits.memory`` (RLIMIT_DATA). The limits apply with the
+sandbox off too, except the process limit without a cgroup.
+
+Without a working bwrap grading refuses to run (``require``) unless the instructor opts out
+(``c.Sandbox.enabled = False`` or ``--no-sandbox``); the report then says that grading ran
+WITHOUT a sandbox.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nn_utils.data.locations import CACHE_DIR_ENV, OFFLINE_ENV, cache_root
+from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets.config import Config, Configurable
+
+from .cgroups import KernelCgroup, parent_dirs
+
+MiB = 1 << 20
+# Unix socket paths are limited to 107 bytes: a kernel's runtime folder must be short.
+_MAX_RUNTIME_BASE = 50
+# The environment a kernel keeps: locale, thread counts, nbgrader's marker, the kit's
+# nn_utils settings. Nothing else (tokens, the instructor's paths) goes into the sandbox.
+_KEEP = {"PATH", "LANG", "LANGUAGE", "TZ", "PYTHONHASHSEED", "NBGRADER_EXECUTION",
+         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"}
+_KEEP_PREFIXES = ("LC_", "NN_UTILS_")
+# The /etc files a Python kernel needs: the loader cache, users and groups (getpass, pwd),
+# time zone, name service switch. Not all of /etc: it holds the machine's secrets, and the
+# sandbox's user is root's own user id when the grader runs as root.
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
+        "timezone", "nsswitch.conf", "passwd", "group", "hosts", "mime.types", "fonts")
+_SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+HOME = "/tmp"
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run here and the instructor did not opt out of it."""
+
+
+class Sandbox(Configurable):
+    """How grading kernels are isolated and limited (``c.Sandbox.NAME`` in nbgrader_config.py)."""
+
+    enabled = Bool(True, help="Run each grading kernel in a bubblewrap sandbox. False grades "
+                   "WITHOUT isolation, and the grading report says so.").tag(config=True)
+    executable = Unicode("bwrap", help="The bubblewrap program: a name on PATH or a path "
+                         "(Debian package bubblewrap).").tag(config=True)
+    cpu_seconds = Integer(1800, help="CPU seconds for each kernel process (RLIMIT_CPU); "
+                          "0: no limit.").tag(config=True)
+    processes = Integer(64, help="Processes and threads in one kernel's sandbox; 0: no "
+                        "limit.").tag(config=True)
+    cpus = Float(1.0, help="CPUs one kernel may keep busy (cgroup CPU quota, where "
+                 "available); 0: no limit.").tag(config=True)
+    file_bytes = Integer(256 * MiB, help="Largest file a kernel may write (RLIMIT_FSIZE); "
+                         "0: no limit.").tag(config=True)
+    tmp_bytes = Integer(256 * MiB, help="Size of the sandbox's private /tmp (also its "
+                        "$HOME).").tag(config=True)
+    output_bytes = Integer(1 * MiB, help="Output one cell may add to the notebook; the rest "
+                           "is dropped with a note. 0: no limit.").tag(config=True)
+    read_only = List(Unicode(), help="More host folders the kernels may read (data sets); "
+                     "$NN_UTILS_*_DIR folders and the nn_utils data cache are "
+                     "included.").tag(config=True)
+
+
+def message_limit(sandbox: Sandbox) -> int:
+    """The largest message the grader accepts from a kernel (0: any). The grader holds about
+    three copies of a message while it decodes it, even one the output limit then cuts; a
+    larger one drops the kernel's connection (the notebook stops there, kernel_unresponsive).
+    Far above what a notebook sends: a plot is a few hundred KB."""
+    return max(128 * MiB, 4 * sandbox.output_bytes) if sandbox.output_bytes else 0
+
+
+def bwrap_path(sandbox: Sandbox) -> str | None:
+    """The bwrap program to run, or None if there is none."""
+    return shutil.which(sandbox.executable)
+
+
+def python_roots() -> list[str]:
+    """The folders the kernel's Python needs: its environment and the installation that
+    environment was made from (a venv's base interpreter)."""
+    roots = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(Path(sys.executable).resolve().parent.parent)]
+    return _outermost(os.path.realpath(r) for r in roots)
+
+
+def data_roots(sandbox: Sandbox, environ=os.environ) -> list[str]:
+    """Host folders with data sets the notebooks may load: the nn_utils cache, every
+    ``$NN_UTILS_*_DIR`` and the configured ``read_only`` folders (those that exist)."""
+    folders = [str(cache_root()), *sandbox.read_only]
+    folders += [v for k, v in environ.items() if k.startswith("NN_UTILS_") and k.endswith("_DIR")
+                and k != CACHE_DIR_ENV and v]
+    return _outermost(os.path.realpath(os.path.expanduser(f)) for f in folders
+                      if os.path.isdir(os.path.expanduser(f)))
+
+
+def _outermost(paths) -> list[str]:
+    """The distinct paths, without those inside another one of them."""
+    unique = sorted(set(paths))
+    return [p for p in unique if not any(p != q and p.startswith(q.rstrip("/") + "/")
+                                         for q in unique)]
+
+
+def sandbox_environment(environ: dict) -> dict:
+    """The kernel's environment inside the sandbox: the allowed part of ``environ``, and
+    $HOME and $TMPDIR on the private /tmp. nn_utils loads data offline from the host's
+    cache (bound read-only at the same path): there is no network to download it from."""
+    kept = {k: v for k, v in environ.items() if k in _KEEP or k.startswith(_KEEP_PREFIXES)}
+    return {**kept, "HOME": HOME, "TMPDIR": HOME, OFFLINE_ENV: "1",
+            CACHE_DIR_ENV: os.path.realpath(cache_root())}
+
+
+def _matplotlib_font_cache(environ) -> list[Path]:
+    """The host's matplotlib font list, so that kernels do not rebuild it (and say so)."""
+    configured = environ.get("MPLCONFIGDIR")
+    folder = Path(configured) if configured else Path(
+        environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+    return sorted(folder.glob("fontlist-*.json"))
+
+
+def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
+                    nproc: int = 0) -> list[str]:
+    """The bwrap command line up to and including "--", to run a kernel in ``workdir``
+    (writable, its working folder) talking through ``runtime`` (writable); ``nproc`` > 0
+    caps processes with RLIMIT_NPROC inside the user namespace (no cgroup for it)."""
+    args = [bwrap_path(sandbox) or sandbox.executable, "--unshare-all", "--unshare-user",
+            "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+            "--hostname", "grading", "--ro-bind", "/usr", "/usr"]
+    for name in _SYSTEM_LINKS:
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    args += [arg for name in _ETC for arg in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
+    # /dev/shm: joblib (scikit-learn) warns in every notebook without a place for semaphores.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(sandbox.tmp_bytes // 4), "--tmpfs", "/dev/shm",
+             "--size", str(sandbox.tmp_bytes), "--tmpfs", HOME]
+    for root in python_roots() + data_roots(sandbox, environ):
+        args += ["--ro-bind", root, root]
+    for font_list in _matplotlib_font_cache(environ):
+        args += ["--ro-bind", str(font_list), f"{HOME}/.cache/matplotlib/{font_list.name}"]
+    args += ["--bind", workdir, workdir, "--bind", runtime, runtime,
+             "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", workdir, "--clearenv"]
+    for name, value in sorted(sandbox_environment(environ).items()):
+        args += ["--setenv", name, value]
+    args.append("--")
+    if nproc:
+        args += [shutil.which("prlimit") or "prlimit", f"--nproc={nproc}:{nproc}", "--"]
+    return args
+
+
+def runtime_folder() -> str:
+    """A new private folder for a kernel's connection file and sockets (short enough for
+    unix socket paths, which are limited to about 107 bytes)."""
+    base = tempfile.gettempdir()
+    return tempfile.mkdtemp(prefix="kernel-",
+                            dir=base if len(base) <= _MAX_RUNTIME_BASE else "/tmp")
+
+
+@dataclass
+class KernelSandbox:
+    """What one kernel runs in: its runtime folder, cgroup, and the bwrap command prefix.
+
+    ``prefix`` is empty when the sandbox is off; the cgroup caps what it can either way.
+    """
+
+    runtime: str
+    cgroup: KernelCgroup
+    prefix: list = field(default_factory=list)
+    seen: dict = field(default_factory=dict)  # the cgroup's event counts already reported
+
+    @classmethod
+    def prepare(cls, sandbox: Sandbox, workdir: str, memory: int, isolate: bool = True,
+                environ=os.environ) -> "KernelSandbox":
+        """Make the runtime folder and cgroup for a kernel that will run in ``workdir``
+        with ``memory`` bytes per process (0: none), in bwrap if ``isolate``. Memory for the
+        whole sandbox is that plus its /tmp; the process limit is the cgroup's, else
+        RLIMIT_NPROC in the sandbox."""
+        total = memory + sandbox.tmp_bytes + 64 * MiB if memory else 0
+        cgroup = KernelCgroup.create(sandbox.processes, sandbox.cpus, total)
+        runtime = runtime_folder()
+        prefix = []
+        if isolate:
+            nproc = sandbox.processes if "pids" not in cgroup.caps else 0
+            prefix = bwrap_arguments(sandbox, workdir, runtime, environ, nproc)
+        return cls(runtime, cgroup, prefix)
+
+    def new_events(self) -> dict[str, int]:
+        """The cgroup's events (refused forks, out-of-memory kills) since the last call."""
+        now = self.cgroup.events()
+        fresh = {k: n - self.seen.get(k, 0) for k, n in now.items() if n > self.seen.get(k, 0)}
+        self.seen = now
+        return fresh
+
+    def remove(self) -> None:
+        """Remove the cgroup (killing what is left in it) and the runtime folder."""
+        self.cgroup.remove()
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def exit_status(code: int | None, sandboxed: bool) -> int | None:
+    """A kernel's exit status as Popen reports it (negative: killed by that signal); bwrap
+    reports a signal N as 128 + N."""
+    if sandboxed and code is not None and 128 < code < 128 + 65:
+        return -(code - 128)
+    return code
+
+
+def probe(sandbox: Sandbox) -> str:
+    """Why the sandbox cannot run here, or "" if a Python started in it works as it should:
+    its folder writable, a file beside that folder invisible, the grader's loopback
+    unreachable. As root, the process limit needs a cgroup (RLIMIT_NPROC ignores root)."""
+    if bwrap_path(sandbox) is None:
+        return (f"the sandbox program {sandbox.executable!r} was not found (install the "
+                f"Debian package bubblewrap)")
+    if sandbox.processes and "pids" not in parent_dirs() and os.geteuid() == 0:
+        return ("the process limit cannot be enforced: running as root without a cgroup "
+                "to put kernels in (RLIMIT_NPROC does not apply to root)")
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch, \
+            socket.create_server(("127.0.0.1", 0)) as listener:
+        Path(scratch, "work").mkdir()
+        Path(scratch, "outside").touch()
+        kernel = KernelSandbox.prepare(sandbox, str(Path(scratch, "work")), 0)
+        port = str(listener.getsockname()[1])
+        try:
+            result = subprocess.run(kernel.prefix + [sys.executable, "-I", "-c", _PROBE,
+                                                     scratch, port],
+                                    capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bwrap could not start: {error}"
+        finally:
+            kernel.remove()
+        said = " ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
+        if result.returncode != 0 or result.stdout.strip() != "sandboxed":
+            return (f"bwrap could not start a sandbox (exit {result.returncode}: "
+                    f"{said or 'no message'}); are user namespaces disabled?")
+        if not Path(scratch, "work", "written").is_file():
+            return "a kernel in the sandbox cannot write to its own folder"
+    return ""
+
+
+# Run inside the sandbox by ``probe``: prints "sandboxed" only if it is.
+_PROBE = """
+import os, socket, sys
+scratch, port = sys.argv[1], int(sys.argv[2])
+open(os.path.join(scratch, "work", "written"), "w").close()
+if os.path.exists(os.path.join(scratch, "outside")):
+    sys.exit("a file outside the kernel's folder is visible")
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    sys.exit("the grader's network is reachable")
+except OSError:
+    print("sandboxed")
+"""
+
+
+def require(sandbox: Sandbox, opted_out: bool = False) -> str:
+    """Check the sandbox before grading. Returns how the kernels will run, in words, for
+    the report; raises SandboxUnavailable when it cannot run and nobody opted out
+    (``opted_out``: --no-sandbox; or ``c.Sandbox.enabled = False``)."""
+    problem = probe(sandbox)
+    if opted_out or not sandbox.enabled:
+        how = "--no-sandbox" if opted_out else "c.Sandbox.enabled = False"
+        state = f"it could not have run anyway: {problem}" if problem else "it would have run"
+        return f"WITHOUT a sandbox: the instructor opted out ({how}; {state})"
+    if problem:
+        raise SandboxUnavailable(
+            f"grading refuses to run students' code without a sandbox: {problem}. Install "
+            f"bubblewrap (apt-get install bubblewrap) where user namespaces are allowed, or "
+            f"grade WITHOUT isolation: --no-sandbox, or c.Sandbox.enabled = False in "
+            f"nbgrader_config.py")
+    return describe(sandbox)
+
+
+def worker_problem(config: Config) -> str:
+    """``probe`` with the settings of ``config``, on whichever machine runs this."""
+    return probe(Sandbox(config=config))
+
+
+def require_on_workers(client, config: Config) -> None:
+    """Raise SandboxUnavailable unless the sandbox works on every worker of a Dask
+    ``client`` (workers of a remote scheduler may run on other machines)."""
+    problems = {w: p for w, p in client.run(worker_problem, config).items() if p}
+    if problems:
+        listed = "; ".join(f"{worker}: {problem}" for worker, problem in sorted(problems.items()))
+        raise SandboxUnavailable(
+            f"grading refuses to run students' code without a sandbox, which does not work "
+            f"on {len(problems)} Dask worker(s): {listed}. Install bubblewrap there, or grade "
+            f"WITHOUT isolation: --no-sandbox, or c.Sandbox.enabled = False")
+
+
+def describe(sandbox: Sandbox) -> str:
+    """The sandbox and its limits, in words."""
+    caps = parent_dirs()
+    how = "cgroup" if "pids" in caps else "RLIMIT_NPROC"
+    processes = f"{sandbox.processes} processes ({how})" if sandbox.processes else \
+        "no process limit"
+    cpus = f", {sandbox.cpus:g} CPU(s) (cgroup)" if sandbox.cpus and "cpu" in caps else ""
+    return (f"bubblewrap sandbox ({bwrap_path(sandbox)}): no network, only its own folder "
+            f"writable; {sandbox.cpu_seconds or 'unlimited'} CPU s, {processes}{cpus}, "
+            f"files up to {sandbox.file_bytes // MiB} MiB, {sandbox.tmp_bytes // MiB} MiB "
+            f"/tmp, {sandbox.output_bytes // 1024} KiB of output per cell")
+
+
+# --- What the sandbox stopped, as seen in a cell's error outputs -------------------------
+
+_PATH_IN_ERROR = re.compile(r"\[Errno (\d+)\][^']*'([^']+)'")
+_NETWORK_ERRORS = {"ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
+                   "gaierror", "herror"}
+_NETWORK_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL}
+
+
+def _outside(path: str, workdir: str) -> bool:
+    """Whether ``path`` (absolute, or relative to ``workdir``) lies outside ``workdir``."""
+    full = os.path.normpath(os.path.join(workdir, path))
+    return not (full == workdir or full.startswith(workdir.rstrip("/") + "/"))
+
+
+def denial(ename: str, evalue: str, workdir: str) -> str:
+    """Why an error output shows the sandbox stopping something, or "" if it does not.
+
+    A missing file that exists on the grader's machine, outside the submission's folder;
+    a write to the read-only system; a network connection or name lookup.
+    """
+    if ename in _NETWORK_ERRORS:
+        return f"opened a network connection, which the sandbox has none of ({ename}: {evalue})"
+    found = _PATH_IN_ERROR.search(evalue)
+    code = int(found.group(1)) if found else None
+    if ename == "OSError" and code in _NETWORK_ERRNOS:
+        return f"opened a network connection, which the sandbox has none of ({ename}: {evalue})"
+    if not found or not _outside(found.group(2), workdir):
+        return ""
+    path = os.path.normpath(os.path.join(workdir, found.group(2)))
+    if code == errno.EROFS:
+        return f"wrote to {path}, outside its own folder (read-only in the sandbox)"
+    if code in (errno.ENOENT, errno.EACCES, errno.EPERM) and os.path.lexists(path):
+        return f"opened {path}, outside its own folder (hidden by the sandbox)"
+    return ""

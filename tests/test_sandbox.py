@@ -1,0 +1,258 @@
+"""The grading sandbox: hostile submissions graded for real, and refusal without bwrap.
+
+Real parts: bubblewrap, nbgrader, kernels, a Dask LocalCluster, a TCP listener on the
+grader's loopback. The hostile suite is tests/hostile_submissions.py.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from autograder.course import Course
+from autograder.execution import execute_notebook
+from autograder.grade import autograde
+from autograder.limits import Limits
+from autograder.sandbox import Sandbox, SandboxUnavailable, probe
+from autograder.scores import read_scores
+from autograder.submission_mix import place_submissions
+from hostile_submissions import ATTACKS
+
+ASSIGNMENT = "backprop_digits"
+CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy machine
+MEMORY = 2 << 30  # bytes per kernel: the memory bomb's ceiling
+
+PROBLEM = probe(Sandbox())
+pytestmark = pytest.mark.skipif(PROBLEM != "", reason=f"no working sandbox here: {PROBLEM} "
+                                "(./kit installs Debian's bubblewrap)")
+
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """A course with backprop_digits released."""
+    from conftest import released_course
+
+    return released_course(tmp_path_factory.mktemp("released") / "course", ASSIGNMENT,
+                           CELL_TIMEOUT)
+
+
+class Listener:
+    """A TCP server on the grader's 127.0.0.1 that counts the connections it gets."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            self.connections += 1
+            connection.close()
+
+    def close(self):
+        self.server.close()
+
+
+def hostile_course(released, where: Path, port: int) -> Course:
+    """A copy of ``released`` with "ann" (correct) and one student per attack."""
+    shutil.copytree(released.root, where)
+    course = Course(where)
+    code = {a.name: a.code.format(course=where, other="ann", port=port, assignment=ASSIGNMENT)
+            for a in ATTACKS}
+    place_submissions(course, ASSIGNMENT, {"ann": "correct", **{a.name: a.name for a in ATTACKS}},
+                      trouble=code)
+    return course
+
+
+def autograded(course, student):
+    path = course.autograded / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return path, nbformat.read(path, as_version=4)
+
+
+def printed(notebook) -> str:
+    return "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.output_type == "stream")
+
+
+def printed_errors(notebook) -> str:
+    return "\n".join(str(o.get("evalue", "")) for c in notebook.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if o.output_type == "error")
+
+
+def error_names(notebook) -> set:
+    return {o.ename for c in notebook.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.output_type == "error"}
+
+
+def digests(paths) -> dict:
+    return {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+
+
+def neutralised(attack, course, notebook, path, listener, untouched) -> bool:
+    """Whether the attack achieved nothing of what it tried (its own check)."""
+    text = printed(notebook)
+    if attack.name == "read_secrets":
+        return "leaked 0 of 4 files" in text
+    if attack.name == "write_others":
+        return "wrote into 0 of" in text and untouched
+    if attack.name == "network":
+        return listener.connections == 0
+    if attack.name == "fork_bomb":
+        started = int(text.split("started ")[1].split()[0])
+        return started < Sandbox().processes
+    if attack.name == "big_output":
+        return path.stat().st_size < 2 << 20 and "output cut" in text
+    if attack.name == "memory_bomb":
+        return "MemoryError" in error_names(notebook)
+    if attack.name == "ask_input":
+        return "StdinNotImplementedError" in error_names(notebook)
+    if attack.name == "sys_exit":
+        return "SystemExit" in error_names(notebook)
+    if attack.name == "os_exit":
+        return "KernelDied" in error_names(notebook)
+    if attack.name in ("patch_checker", "fake_allclose"):
+        # Every check refused to run, so nothing was awarded through the fake.
+        return "grading integrity" in printed_errors(notebook)
+    if attack.name == "infinite_loop":
+        return "CellTimeoutError" in error_names(notebook)
+    raise AssertionError(f"no check for {attack.name}")
+
+
+def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp_path, capsys):
+    listener = Listener()
+    try:
+        course = hostile_course(released, tmp_path / "course", listener.port)
+        protected = [course.root / "gradebook.db",
+                     course.submitted / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"]
+        before = digests(protected[1:])
+        report = autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
+        solo = Course(tmp_path / "solo")
+        shutil.copytree(released.root, solo.root)
+        place_submissions(solo, ASSIGNMENT, {"ann": "correct"})
+        autograde(solo, ASSIGNMENT, workers=1, limits=Limits(memory=MEMORY))
+    finally:
+        listener.close()
+
+    saved = json.loads(report.path.read_text())
+    assert saved["sandbox"].startswith("bubblewrap sandbox")
+    assert (report.count_in, report.count_out, report.missing) == (len(ATTACKS) + 1,) * 2 + ([],)
+    scores = read_scores(course, ASSIGNMENT)
+    alone = read_scores(solo, ASSIGNMENT)
+    # The correct submission in the same run: exactly its solo score, cell by cell.
+    assert scores.cells["ann"] == alone.cells["ann"]
+    assert scores.graded_total("ann")[0] == scores.graded_total("ann")[1] > 0
+    untouched = digests(protected[1:]) == before
+    entries = {s["student"]: s for s in saved["submissions"]}
+    assert entries["ann"]["status"] == "ok"
+
+    rows = []
+    for attack in ATTACKS:
+        path, notebook = autograded(course, attack.name)
+        entry = entries[attack.name]
+        cells = scores.cells[attack.name]
+        # No points it did not earn: never more than the correct work, and none for what
+        # the attack kept from running.
+        assert all(cells[g].score <= scores.cells["ann"][g].score for g in scores.autograded)
+        zeroed = scores.autograded if attack.zeroed is None else attack.zeroed
+        assert all(cells[g].score == 0 for g in zeroed), (attack.name, cells)
+        flagged = entry["status"] == attack.status and attack.reason in entry["reason"]
+        contained = neutralised(attack, course, notebook, path, listener, untouched)
+        rows.append((attack.name, contained, flagged, entry["status"], entry["reason"]))
+    figures = {"attacks tried": len(ATTACKS), "neutralised": sum(r[1] for r in rows),
+               "flagged": sum(r[2] for r in rows), "submissions lost": len(report.missing)}
+    with capsys.disabled():
+        print("\nhostile submissions:")
+        for name, contained, flagged, status, reason in rows:
+            print(f"  {name:14} neutralised={contained!s:5} flagged={flagged!s:5} "
+                  f"{status}: {reason[:110]}")
+        print("  " + ", ".join(f"{k}: {v}" for k, v in figures.items()))
+    assert figures == {"attacks tried": len(ATTACKS), "neutralised": len(ATTACKS),
+                       "flagged": len(ATTACKS), "submissions lost": 0}, rows
+
+
+def test_grading_refuses_without_bwrap_unless_told_and_then_says_so(released, tmp_path):
+    course = Course(tmp_path / "course")
+    shutil.copytree(released.root, course.root)
+    attack = next(a for a in ATTACKS if a.name == "read_secrets")
+    place_submissions(course, ASSIGNMENT, {"ann": "correct", "rita": "read_secrets"}, trouble={
+        "read_secrets": attack.code.format(course=course.root, other="ann", port=0,
+                                           assignment=ASSIGNMENT)})
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.Sandbox.executable = '/nonexistent/bwrap'\n")
+
+    # A bwrap that cannot start a sandbox (as without user namespaces) fails the probe too.
+    assert "could not start a sandbox" in probe(Sandbox(executable="/bin/false"))
+    with pytest.raises(SandboxUnavailable, match="refuses.*/nonexistent/bwrap.*--no-sandbox"):
+        autograde(course, ASSIGNMENT, workers=1)
+    assert not (course.root / "reports" / ASSIGNMENT / "grading.json").exists()
+    assert not course.autograded.exists()
+
+    # The command line refuses too, then grades with --no-sandbox and says so.
+    kit = [sys.executable, "-m", "autograder", "--course", str(course.root), "autograde",
+           ASSIGNMENT, "--workers", "1"]
+    refused = subprocess.run(kit, capture_output=True, text=True)
+    assert refused.returncode == 1 and "refuses" in refused.stderr
+    graded = subprocess.run(kit + ["--no-sandbox"], capture_output=True, text=True)
+    assert graded.returncode == 0, graded.stderr
+    assert "WARNING: graded WITHOUT a sandbox" in graded.stdout
+    saved = json.loads((course.root / "reports" / ASSIGNMENT / "grading.json").read_text())
+    assert saved["sandbox"].startswith("WITHOUT a sandbox: the instructor opted out")
+    assert "/nonexistent/bwrap" in saved["sandbox"]
+    # Without the sandbox the same attack reads every file: the sandbox is what stops it.
+    assert "leaked 4 of 4 files" in printed(autograded(course, "rita")[1])
+
+
+def run_cells(tmp_path, cells, **sandbox):
+    """Execute ``cells`` in one sandboxed kernel with the given c.Sandbox settings."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    config = Config()
+    config.Execute.timeout = CELL_TIMEOUT
+    config.Execute.allow_errors = True
+    for name, value in sandbox.items():
+        setattr(config.Sandbox, name, value)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "mine.txt").write_text("the student's own file")
+    return execute_notebook(notebook, tmp_path / "work", config, MEMORY, tmp_path / "log")
+
+
+def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")
+    (tmp_path / "beside.txt").write_text("next to the student's folder")
+    executed, outcome = run_cells(tmp_path, [
+        "import json, os\nprint(open('mine.txt').read()); open('new.txt', 'w').write('ok')",
+        f"print(json.dumps([os.path.exists({str(tmp_path / 'beside.txt')!r}), "
+        f"os.listdir({os.path.expanduser('~')!r}), 'GRADER_SECRET_TOKEN' in os.environ]))",
+        "open('big.bin', 'wb').write(b'x' * (2 << 20))",
+        "while True:\n    pass",
+        "print('never')",
+    ], file_bytes=1 << 20, cpu_seconds=3)
+    outputs = [c.outputs for c in executed.cells]
+    assert outputs[0][0].text == "the student's own file\n"
+    assert (tmp_path / "work" / "new.txt").read_text() == "ok"  # its folder is writable
+    # Beside its folder: nothing; of the grader's home only the Python installation and the
+    # data cache it runs with, if they live there; none of the grader's environment.
+    beside, home, secret = json.loads(outputs[1][0].text)
+    assert beside is False and secret is False
+    assert set(home) <= {".pyenv", ".cache"}
+    assert outputs[2][0].ename == "OSError" and "File too large" in outputs[2][0].evalue
+    assert outcome.status == "kernel_died" and "SIGXCPU" in outcome.reason
+    assert outputs[4][0].ename == "KernelDied"
