@@ -16,6 +16,7 @@ from .feedback import write_feedback
 from .grade import GradingIncomplete, autograde
 from .limits import Limits
 from .release import release_assignment
+from .report import write_report
 from .sandbox import SandboxUnavailable
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
@@ -56,6 +57,11 @@ def _autograde_and_export(course: Course, args) -> None:
     print(format_table(table))
     write_task_csv([table], course.root / "task_scores.csv")
     print(f"wrote {export_grades(course, course.root / 'grades.csv')}")
+    print(f"wrote {write_report(course, args.assignment)}")
+
+
+def cmd_report(args) -> None:
+    print(f"wrote {write_report(_course(args), args.assignment)}")
 
 
 def _grading_options(p) -> None:
@@ -130,6 +136,12 @@ def main(argv=None) -> int:
                        "autograded assignment into feedback/, hidden tests left out")
     p.add_argument("assignment", choices=ASSIGNMENTS)
     p.set_defaults(run=cmd_feedback)
+
+    p = sub.add_parser("report", help="write reports/<assignment>/report.html: per question "
+                                      "the mean, the share of full marks, the most common "
+                                      "failure; a score-distribution plot")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
     p.set_defaults(run=cmd_demo)

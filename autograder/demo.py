@@ -20,6 +20,7 @@ from . import collect as intake_step
 from .course import Course
 from .grade import autograde
 from .release import release_assignment
+from .report import write_report
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
@@ -72,6 +73,7 @@ def run_demo(course: Course = Course()) -> None:
         print(f"== {assignment}: autograding (nbgrader autograde)")
         autograde(course, assignment)
         tables.append(read_scores(course, assignment))
+        print(f"report: {write_report(course, assignment)}")
     write_task_csv(tables, course.root / "task_scores.csv")
     export_grades(course, course.root / "grades.csv")
     print()

@@ -11,6 +11,8 @@ import sys
 import nbformat
 import pytest
 
+from autograder.scores import read_scores
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -149,3 +151,23 @@ def test_the_search_earns_partial_credit_with_the_data_set_named(demo):
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "search-credit")
     text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     assert "on standin data" in text and "min(floor(X - 36) / 30, 1)" in text
+
+
+@pytest.mark.parametrize("assignment", sorted(LOSING))
+def test_report_summarises_each_question_with_its_commonest_failure(demo, assignment):
+    import re
+
+    course = demo[0]
+    folder = course.root / "reports" / assignment
+    page = (folder / "report.html").read_text()
+    assert (folder / "score_distribution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = re.findall(r"<tr><td>([a-z0-9-]+)</td><td>([0-9.]+)</td><td>([0-9.]+)</td>"
+                      r"<td>(\d+)%</td><td>(.*?)</td></tr>", page)
+    table = read_scores(course, assignment)
+    expected = [g for g in table.grade_ids if g in table.autograded
+                and table.cells["avery"][g].max_score > 0]
+    assert [r[0] for r in rows] == expected
+    for grade_id, top, mean, full, failure in rows:
+        # blake hands in the release untouched: no question has full marks from everyone,
+        # and every question shows a failure.
+        assert float(mean) < float(top) and int(full) < 100 and failure, grade_id
