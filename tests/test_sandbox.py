@@ -256,3 +256,32 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     assert outputs[2][0].ename == "OSError" and "File too large" in outputs[2][0].evalue
     assert outcome.status == "kernel_died" and "SIGXCPU" in outcome.reason
     assert outputs[4][0].ename == "KernelDied"
+
+
+def test_edited_or_deleted_test_cells_earn_nothing(released, tmp_path):
+    """A test cell turned into `pass` and given 1000 points, and a hidden-test cell deleted:
+    nbgrader puts the test back and keeps its points, a deleted cell scores 0 (and waits
+    for a person), so the forger gets exactly what the same code earns untouched."""
+    course = Course(tmp_path / "course")
+    shutil.copytree(released.root, course.root)
+    place_submissions(course, ASSIGNMENT, {"casey": "casey", "forger": "casey"})
+    path = course.submitted / "forger" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    kept = []
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id == "crossentropy-check":  # casey's cross-entropy is wrong
+            cell.source = "pass"
+            cell.metadata["nbgrader"]["points"] = 1000
+        if grade_id != "crossentropy-hidden":
+            kept.append(cell)
+    notebook.cells = kept
+    nbformat.write(notebook, path)
+
+    autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
+    scores = read_scores(course, ASSIGNMENT)
+    honest, forged = scores.cells["casey"], scores.cells["forger"]
+    assert forged["crossentropy-check"] == honest["crossentropy-check"]  # 0 of 5, not 1000
+    assert forged["crossentropy-hidden"].score == 0
+    assert scores.graded_total("forger")[0] == scores.graded_total("casey")[0] > 0
+    assert all(forged[g].score <= honest[g].score for g in scores.autograded)
