@@ -276,11 +276,16 @@ class Intake:
 
 # ---------------------------------------------------------------- names and notebooks
 
-def _notebook_problem(path: Path) -> str:
-    """Why nbgrader could not read this file as a notebook, or "" when it can."""
+def notebook_problem(path: Path, *, validate: bool = True) -> str:
+    """Why this file is not a usable notebook, or "" when it is.
+
+    Intake also checks nbformat's schema (``validate``); grading only needs nbgrader to
+    be able to read the file.
+    """
     try:
         notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
+        if validate:
+            nbformat.validate(notebook)
     except Exception as error:  # any parse or schema error makes the file unusable
         return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"
     return ""
@@ -695,7 +700,7 @@ def _claim(item: _Item, rules: _Rules):
     else:
         slot, outcome, reason = here, "placed", "other file handed in"
     if outcome in ("placed", "renamed") and slot in rules.expected:
-        if problem := _notebook_problem(item.file):
+        if problem := notebook_problem(item.file):
             outcome = "broken"
             reason = f"not a readable notebook: {problem}" + (f"; {reason}" if reason else "")
     return _Claim(item, student, slot, outcome, reason, stamp)

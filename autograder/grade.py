@@ -34,6 +34,7 @@ import nbformat
 from distributed import KilledWorker
 from nbgrader.api import Gradebook, MissingEntry
 
+from .collect import notebook_problem
 from .course import Course, NbgraderError
 from .execution import NotebookOutcome, SubmissionJob, SubmissionResult, mark_not_run
 from .limits import Limits
@@ -194,15 +195,6 @@ def assignment_notebooks(course: Course, assignment: str) -> list[str]:
         return sorted(f"{notebook.name}.ipynb" for notebook in found.notebooks)
 
 
-def unreadable(path: Path) -> str:
-    """Why nbgrader cannot read this notebook file, or "" if it can."""
-    try:
-        nbformat.read(path, as_version=4)
-    except Exception as error:  # bad JSON, bad encoding, not a notebook at all
-        return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"
-    return ""
-
-
 def _stand_in(course: Course, assignment: str, submission: Submission, name: str,
               folder: Path, status: str, reason: str) -> None:
     """Put the released notebook where the student's ``name`` would be, to grade as 0."""
@@ -230,7 +222,7 @@ def stage_submission(course: Course, assignment: str, student: str, notebooks: l
     for name in notebooks:
         if name not in present:  # nbgrader itself records 0 for a missing notebook
             submission.record(name, "not_submitted", f"{name} was not submitted")
-        elif problem := unreadable(folder / name):
+        elif problem := notebook_problem(folder / name, validate=False):
             _stand_in(course, assignment, submission, name, folder, "unreadable",
                       f"{name} could not be read as a notebook ({problem}); nothing in it "
                       f"was run")
