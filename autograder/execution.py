@@ -32,10 +32,11 @@ from traitlets import Integer
 from traitlets.config import Config
 
 from .limits import GradingKernelManager
-from .sandbox import Sandbox, denial
+from .sandbox import Sandbox, attempt, denial, visible_roots
 
 # Outcomes that stop a notebook: the cells after the failure are not run.
 STOPPING = ("notebook_timeout", "kernel_died", "kernel_unresponsive", "kernel_failed")
+MAX_FLAGS = 20  # problems kept per notebook: a loop of attempts must not flood the report
 
 _QUIET = logging.getLogger("autograder.execution")
 _QUIET.addHandler(logging.NullHandler())
@@ -46,19 +47,25 @@ _QUIET.propagate = False  # nbclient's own error lines would only clutter the wo
 class NotebookOutcome:
     """How grading one notebook went: ``status`` is "ok" or the first thing that went wrong.
 
-    Statuses: ok, cell_timeout, out_of_memory, and what the sandbox or a limit stopped:
-    sandbox_denied, process_limit, output_truncated, input_requested, exit_called,
-    tampering (numpy or a checker replaced: nn_utils/integrity.py) (the cells go on); notebook_timeout,
+    Statuses: ok, cell_timeout, out_of_memory, and what the sandbox or a limit stopped or
+    the kernel's watch saw (kernel_watch.py): sandbox_denied, process_limit,
+    program_started, output_truncated, input_requested, exit_called, tampering (numpy or
+    a checker replaced: nn_utils/integrity.py) (the cells go on); notebook_timeout,
     kernel_died, kernel_unresponsive, kernel_failed (the rest is not run); set by the
-    coordinator: unreadable, not_submitted, worker_lost.
+    coordinator: unreadable, not_submitted, worker_lost, cells_edited (edited_cells.py).
+    ``flags`` keeps every problem recorded, ``status`` the one that matters most.
     """
 
     status: str = "ok"
     reason: str = ""
     seconds: float = 0.0
+    flags: list = field(default_factory=list)  # [status, reason] of each problem, in order
 
     def record(self, status: str, reason: str) -> None:
-        """Keep the first problem, unless a later one stopped the notebook."""
+        """Flag a problem. Keep the first as the status, unless a later one stopped the
+        notebook."""
+        if [status, reason] not in self.flags and len(self.flags) < MAX_FLAGS:
+            self.flags.append([status, reason])
         if self.status == "ok" or (status in STOPPING and self.status not in STOPPING):
             self.status, self.reason = status, reason
 
@@ -152,6 +159,7 @@ class GuardedExecute(Execute):
         self._stopped = None  # (ename, reason) once no further cell may run
         self._next = None  # the first cell not handled yet (or still running); None: none yet
         self.sandbox = Sandbox(config=self.config)
+        self._visible = visible_roots(self.sandbox)
         self._output_left = 0  # bytes of output the running cell may still add
 
     def _cell_limit(self, cell) -> int | None:
@@ -255,7 +263,9 @@ class GuardedExecute(Execute):
 
     def _note_sandbox(self, cell, index: int, resources) -> None:
         """Record what the sandbox or a limit stopped in a cell that ran: reading or
-        writing outside its folder, the network, too many processes, input(), sys.exit."""
+        writing outside its folder, the network, too many processes, input(), sys.exit;
+        from its errors, the cgroup's counts and the kernel watch's lines (which see an
+        attempt the code caught and hid)."""
         where = cell_name(cell, index)
         workdir = os.path.realpath(resources.get("metadata", {}).get("path") or ".")
         for output in cell.get("outputs", []):
@@ -284,6 +294,9 @@ class GuardedExecute(Execute):
         if events.get("memory"):
             self.outcome.record("out_of_memory", f"{where} hit the sandbox's memory limit "
                                 "(a process was killed)")
+        for event in self.km.watched_attempts() if self.km is not None else []:
+            if found := attempt(event, workdir, self._visible, self.sandbox.enabled):
+                self.outcome.record(found[0], f"{where} {found[1]}")
 
     def _kernel_exit_code(self) -> int | None:
         """The dead kernel's return code, when the kernel manager still knows it."""

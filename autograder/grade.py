@@ -4,7 +4,9 @@
 
 1. stage: each student's submitted folder is copied to a private staging folder; there a
    notebook nbgrader cannot read (or a submission with none of the assignment's notebooks)
-   is replaced by the released notebook and the reason kept (submitted/ is never changed);
+   is replaced by the released notebook and the reason kept (submitted/ is never changed),
+   and changes to the assignment's test and locked cells, points and nbgrader metadata
+   are noted and the metadata put back in the staged copy (edited_cells.py);
 2. prepare: nbgrader sanitizes every staged submission, without a kernel (replay.py);
 3. execute: one Dask task per student runs its sanitized notebooks under the limits
    (execution.py, parallel.py), behind a progress bar;
@@ -36,6 +38,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .collect import notebook_problem
 from .course import Course, NbgraderError
+from .edited_cells import describe as describe_edits, edited_cells, restore
 from .execution import NotebookOutcome, SubmissionJob, SubmissionResult, mark_not_run
 from .limits import Limits
 from .parallel import dask_client, run_jobs
@@ -72,8 +75,10 @@ class Submission:
     outcomes: dict = field(default_factory=dict)  # notebook file -> NotebookOutcome
     seconds: float = 0.0
 
+    edits: dict = field(default_factory=dict)  # notebook file -> what it changed of ours
+
     def record(self, name: str, status: str, reason: str) -> None:
-        self.outcomes[name] = NotebookOutcome(status, reason)
+        self.outcomes.setdefault(name, NotebookOutcome()).record(status, reason)
 
     def graded_notebooks(self) -> list:
         """The notebooks that must come out of grading as autograded notebooks."""
@@ -88,7 +93,7 @@ class GradingReport:
     path: Path
     count_in: int
     count_out: int
-    submissions: list  # dicts: student, status, reason, score, max_score, notebooks
+    submissions: list  # dicts: student, status, reason, score, max_score, flags, notebooks
     missing: list  # students without a gradebook row or an autograded notebook
     sandbox: str = ""  # how the kernels ran: in a sandbox, or WITHOUT one (sandbox.require)
 
@@ -107,7 +112,10 @@ class GradingReport:
                  f"{self.assignment}; report: {self.path}"]
         if self.sandbox.startswith("WITHOUT"):
             lines.append(f"WARNING: graded {self.sandbox}")
-        lines += [f"  {s['student']}: {s['status']}: {s['reason']}" for s in self.problems()]
+        for entry in self.problems():
+            more = len(entry["flags"]) - 1
+            lines.append(f"  {entry['student']}: {entry['status']}: {entry['reason']}"
+                         + (f" (and {more} more flag(s) in the report)" if more > 0 else ""))
         return "\n".join(lines)
 
 
@@ -208,7 +216,8 @@ def _stand_in(course: Course, assignment: str, submission: Submission, name: str
 
 def stage_submission(course: Course, assignment: str, student: str, notebooks: list,
                      stage: Path) -> Submission:
-    """Copy one student's submitted folder into ``stage``/submitted, with stand-ins."""
+    """Copy one student's submitted folder into ``stage``/submitted, with stand-ins, and
+    the assignment's nbgrader metadata put back where the student changed it."""
     folder = stage / "submitted" / student / assignment
     shutil.copytree(course.submitted / student / assignment, folder)
     submission = Submission(student)
@@ -228,6 +237,12 @@ def stage_submission(course: Course, assignment: str, student: str, notebooks: l
                       f"was run")
         else:
             submission.to_run.append(name)
+            released = nbformat.read(course.release / assignment / name, as_version=4)
+            staged = nbformat.read(folder / name, as_version=4)
+            if changes := edited_cells(staged, released):
+                submission.edits[name] = describe_edits(changes)
+                restore(staged, released)
+                nbformat.write(staged, folder / name)
     return submission
 
 
@@ -298,14 +313,16 @@ def write_executed(stage: Path, assignment: str, submission: Submission, result)
         if name in submission.to_run and isinstance(result, SubmissionResult):
             (target / name).write_text(result.executed[name])
             submission.outcomes[name] = result.outcomes[name]
-            continue
-        if name in submission.to_run:
-            submission.record(name, "worker_lost", _lost(result))
-        outcome = submission.outcomes[name]
-        nb = nbformat.read(stage / "sanitized" / submission.student / assignment / name,
-                           as_version=4)
-        mark_not_run(nb.cells, _NOT_RUN[outcome.status], f"not run: {outcome.reason}")
-        nbformat.write(nb, target / name)
+        else:
+            if name in submission.to_run:
+                submission.record(name, "worker_lost", _lost(result))
+            outcome = submission.outcomes[name]
+            nb = nbformat.read(stage / "sanitized" / submission.student / assignment / name,
+                               as_version=4)
+            mark_not_run(nb.cells, _NOT_RUN[outcome.status], f"not run: {outcome.reason}")
+            nbformat.write(nb, target / name)
+        if name in submission.edits:
+            submission.record(name, "cells_edited", submission.edits[name])
 
 
 def _lost(error) -> str:
@@ -359,6 +376,8 @@ def build_report(course: Course, assignment: str, submissions: list, path: Path)
             "score": sum(s for s, _ in scores.values()) if scores else None,
             "max_score": sum(m for _, m in scores.values()) if scores else None,
             "seconds": submission.seconds,
+            "flags": [{"notebook": name, "status": status, "reason": reason}
+                      for name, entry in notebooks.items() for status, reason in entry["flags"]],
             "notebooks": notebooks,
         })
     return GradingReport(assignment, path, len(submissions),

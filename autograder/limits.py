@@ -9,7 +9,8 @@ the instructor opted out, the sandbox (sandbox.py),
 The launcher applies the rlimits and joins the kernel's cgroup, then becomes bwrap, which
 runs the kernel (kernel_launcher.py). A sandboxed kernel talks to the grader over unix
 sockets in its runtime folder (it has no network to reach the grader's TCP ports) and is
-interrupted by a message (a signal to bwrap would not reach it).
+interrupted by a message (a signal to bwrap would not reach it). The kernel itself runs
+under the kernel watch (kernel_watch.py), which notes what its code tries beyond its folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Type, Unicode, default
+from traitlets import Bool, Integer, Type, Unicode, default
 from traitlets.config import Config
 
 from .sandbox import KernelSandbox, Sandbox, exit_status, message_limit
@@ -108,6 +109,9 @@ class GradingKernelManager(AsyncKernelManager):
     log_file = Unicode("", help="Where the kernel process's own stdout/stderr go.").tag(
         config=True)
 
+    watch = Bool(True, help="Run the kernel under the kernel watch (kernel_watch.py), "
+                 "which notes what its code tries beyond its folder.").tag(config=True)
+
     client_factory = Type(GradingKernelClient, klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
@@ -118,9 +122,10 @@ class GradingKernelManager(AsyncKernelManager):
 
     async def start_kernel(self, **kw):
         """Prepare the kernel's sandbox (runtime folder, cgroup), then start it there."""
-        self.kernel_sandbox = KernelSandbox.prepare(
-            self.sandbox, os.path.realpath(kw.get("cwd") or os.getcwd()), self.memory_limit,
-            isolate=self.sandbox.enabled)
+        self.workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
+        self.kernel_sandbox = KernelSandbox.prepare(self.sandbox, self.workdir,
+                                                    self.memory_limit,
+                                                    isolate=self.sandbox.enabled)
         runtime = self.kernel_sandbox.runtime
         if self.sandbox.enabled:
             # Unix sockets in the runtime folder, which the sandbox shares.
@@ -142,6 +147,8 @@ class GradingKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         argv = super().format_kernel_cmd(extra_arguments)
+        if self.kernel_sandbox is not None and self.watch:
+            argv = self.kernel_sandbox.watch_command(argv, self.sandbox, self.workdir)
         return kernel_command(argv, self.memory_limit, self.log_file, self.kernel_sandbox,
                               self.sandbox)
 
@@ -151,6 +158,10 @@ class GradingKernelManager(AsyncKernelManager):
         process = getattr(self.provisioner, "process", None)
         return exit_status(process.poll() if process is not None else None,
                            self.sandbox.enabled)
+
+    def watched_attempts(self) -> list[dict]:
+        """The kernel watch's new lines (kernel_watch.py) since the last call."""
+        return self.kernel_sandbox.new_attempts() if self.kernel_sandbox else []
 
     def limit_events(self) -> dict[str, int]:
         """What the kernel's cgroup stopped since the last call: refused forks ("pids"),

@@ -3,12 +3,14 @@
 Per autograded question: the mean score, the share of students with full marks, and the
 most common failure message (the first line of the error the cell showed, read from the
 autograded notebooks); and a histogram of the students' autograded totals, as a PNG
-beside the page. Built from the gradebook (ScoreTable) and autograded/.
+beside the page; and every problem grading flagged (grading.json). Built from the
+gradebook (ScoreTable), autograded/ and grading.json.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -70,6 +72,16 @@ def plot_totals(table: ScoreTable, path: Path) -> Path:
     return path
 
 
+def flagged_rows(course: Course, assignment: str) -> list[dict]:
+    """Every problem grading flagged (reports/<assignment>/grading.json), by student."""
+    path = course.root / "reports" / assignment / "grading.json"
+    if not path.is_file():
+        return []
+    return [{"student": entry["student"], **flag}
+            for entry in json.loads(path.read_text())["submissions"]
+            for flag in entry.get("flags", [])]
+
+
 def write_report(course: Course, assignment: str) -> Path:
     """Write ``reports/<assignment>/report.html`` and its PNG; return the page's path."""
     table = read_scores(course, assignment)
@@ -81,6 +93,16 @@ def write_report(course: Course, assignment: str) -> Path:
         f"<tr><td>{html.escape(r['question'])}</td><td>{r['max']:g}</td>"
         f"<td>{r['mean']:.2f}</td><td>{100 * r['full']:.0f}%</td>"
         f"<td>{html.escape(r['failure'])}</td></tr>" for r in rows)
+    flags = "\n".join(
+        f"<tr><td>{html.escape(f['student'])}</td><td>{html.escape(f['notebook'])}</td>"
+        f"<td>{html.escape(f['status'])}</td><td>{html.escape(f['reason'])}</td></tr>"
+        for f in flagged_rows(course, assignment))
+    flagged = (f"""<h2>Flagged by grading</h2>
+<p>What the sandbox stopped, what the kernel's watch saw and which of the assignment's
+cells were edited (grading.json has it all).</p>
+<table><tr><th>student</th><th>notebook</th><th>flag</th><th>reason</th></tr>
+{flags}
+</table>""" if flags else "<p>Grading flagged nothing.</p>")
     page = folder / "report.html"
     page.write_text(f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(assignment)}: grading report</title>
@@ -93,6 +115,8 @@ points per student and task.</p>
 <table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th>
 <th>most common failure</th></tr>
 {body}
-</table></body></html>
+</table>
+{flagged}
+</body></html>
 """, encoding="utf-8")
     return page

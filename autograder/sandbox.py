@@ -31,6 +31,7 @@ WITHOUT a sandbox.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -188,6 +189,22 @@ def runtime_folder() -> str:
                             dir=base if len(base) <= _MAX_RUNTIME_BASE else "/tmp")
 
 
+def visible_roots(sandbox: Sandbox, environ=os.environ) -> list[str]:
+    """Folders a kernel may read without it being worth a flag: what the sandbox shows it
+    of the system (/usr, the Python environment, the data sets, the /etc files)."""
+    system = ["/usr", "/proc", "/sys", "/dev", *(f"/etc/{name}" for name in _ETC)]
+    system += [os.path.realpath(Path("/", name)) for name in _SYSTEM_LINKS]
+    return [*system, *python_roots(), *data_roots(sandbox, environ)]
+
+
+def home_roots() -> list[str]:
+    """The configuration and cache folders of a kernel's home, where libraries keep their
+    settings (matplotlib, IPython): the kernel's own to use, in the sandbox's private
+    home and, without a sandbox, in the grader's."""
+    return [os.path.join(home, name) for home in sorted({HOME, os.path.expanduser("~")})
+            for name in (".cache", ".config", ".ipython", ".local", ".jupyter")]
+
+
 @dataclass
 class KernelSandbox:
     """What one kernel runs in: its runtime folder, cgroup, and the bwrap command prefix.
@@ -199,6 +216,44 @@ class KernelSandbox:
     cgroup: KernelCgroup
     prefix: list = field(default_factory=list)
     seen: dict = field(default_factory=dict)  # the cgroup's event counts already reported
+    watched: int = 0  # bytes of the kernel's watch file (kernel_watch.py) already read
+
+    @property
+    def watch_file(self) -> str:
+        return os.path.join(self.runtime, "watch.jsonl")
+
+    def watch_command(self, argv: list[str], sandbox: Sandbox, workdir: str,
+                      environ=os.environ) -> list[str]:
+        """``argv`` (an ipykernel command) run under the kernel watch instead, from a copy
+        of kernel_watch.py in the runtime folder; any other kernel command unchanged."""
+        if argv[1:3] != ["-m", "ipykernel_launcher"]:
+            return argv
+        script = os.path.join(self.runtime, "kernel_watch.py")
+        shutil.copyfile(Path(__file__).with_name("kernel_watch.py"), script)
+        settings = {"visible": visible_roots(sandbox, environ),
+                    "own": [workdir, self.runtime, *home_roots()]}
+        return [argv[0], script, self.watch_file, json.dumps(settings), *argv[3:]]
+
+    def new_attempts(self) -> list[dict]:
+        """The watch's lines written since the last call (a line cut short is left for the
+        next call; a line that is not JSON, as a student could write, is skipped)."""
+        try:
+            with open(self.watch_file, "rb") as watch:
+                watch.seek(self.watched)
+                data = watch.read(1 << 20)
+        except OSError:
+            return []
+        complete = data[:data.rfind(b"\n") + 1]
+        self.watched += len(complete)
+        found = []
+        for line in complete.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                found.append(event)
+        return found
 
     @classmethod
     def prepare(cls, sandbox: Sandbox, workdir: str, memory: int, isolate: bool = True,
@@ -367,3 +422,51 @@ def denial(ename: str, evalue: str, workdir: str) -> str:
     if code in (errno.ENOENT, errno.EACCES, errno.EPERM) and os.path.lexists(path):
         return f"opened {path}, outside its own folder (hidden by the sandbox)"
     return ""
+
+
+def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
+            ) -> tuple[str, str] | None:
+    """(status, reason) for a line of the kernel's watch (kernel_watch.py) that shows the
+    code reaching beyond its own folder, or None for one that does not matter: a file of
+    its own (a temporary file in its private /tmp, say) or one that exists nowhere.
+    ``visible``: the folders the kernel may read (visible_roots), where writing is flagged.
+
+    The reasons for files read match ``denial``'s, so an attempt seen both ways (an error
+    and the watch) is flagged once.
+    """
+    kind, hidden = event.get("kind"), " (hidden by the sandbox)" if sandboxed else ""
+    if kind == "network":
+        what = ("looked up the network address of" if event.get("action") == "lookup"
+                else "opened a network connection to")
+        none = ", which the sandbox has none of" if sandboxed else ""
+        return "sandbox_denied", f"{what} {event.get('address')}{none}"
+    if kind == "signal":
+        return "sandbox_denied", (f"sent signal {event.get('signal')} to process "
+                                  f"{event.get('pid')}, which is not its own kernel")
+    if kind == "program":
+        return "program_started", (f"started a program ({event.get('call')}: "
+                                   f"{event.get('command')})")
+    if kind == "input":
+        return "input_requested", "asked for keyboard input (input()), which grading cannot give"
+    path = str(event.get("path", ""))
+    if not path or not _outside(path, workdir):
+        return None
+    # Whether the file was there: on the grader's machine (the sandbox hid it), or, without
+    # a sandbox, where the kernel looked when it tried.
+    there = os.path.lexists(path) if sandboxed else event.get("existed") == "True"
+    if kind in ("read", "list"):
+        done = "opened" if kind == "read" else "listed the folder"
+        return ("sandbox_denied", f"{done} {path}, outside its own folder{hidden}"
+                ) if there else None
+    done = "wrote to" if kind == "write" else f"{kind.rstrip('e')}ed"
+    if any(path == root or path.startswith(root.rstrip("/") + "/") for root in visible):
+        read_only = " (read-only in the sandbox)" if sandboxed else ""
+        return "sandbox_denied", f"{done} {path}, outside its own folder{read_only}"
+    private = path.startswith((HOME.rstrip("/") + "/", "/dev/shm/"))
+    if private and event.get("existed") != "True":
+        return None  # a new file of its own in its (private) /tmp
+    if there:
+        return "sandbox_denied", f"opened {path}, outside its own folder{hidden}"
+    if not private and os.path.isdir(os.path.dirname(path)):
+        return "sandbox_denied", f"{done} {path}, outside its own folder{hidden}"
+    return None

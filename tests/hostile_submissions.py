@@ -7,6 +7,8 @@ folder on the grader's machine, {other} a student whose files it goes for, {port
 port the test listens on at 127.0.0.1, {assignment} the assignment. ``status`` is what the
 grading report must say; ``reason`` a phrase its reason must contain; ``zeroed`` the cells
 that must score 0 (the attack kept the code they test from being defined; None: all).
+``edit``, if given, changes the submitted notebook itself (its test cells, their points,
+their metadata) after the code is in place.
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ class Attack:
     status: str
     reason: str
     zeroed: tuple | None = FIRST_TASK
+    edit: object = None  # a function that changes the submitted notebook's cells in place
+
+
+def edit_test_cells(notebook) -> None:
+    """Make the first test pass whatever the code does and worth 1000 points, delete the
+    hidden test after it, and turn the next test cell into an answer cell."""
+    kept = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "affine-check":
+            cell.source = "pass"
+            meta["points"] = 1000
+        if meta.get("grade_id") == "relu-check":
+            meta.update(solution=True, locked=False)
+        if meta.get("grade_id") != "affine-hidden":
+            kept.append(cell)
+    notebook.cells = kept
 
 
 ATTACKS = (
@@ -111,4 +130,53 @@ _np.isclose = lambda a, b, *args, **kwargs: _np.ones_like(a, dtype=bool)
 """, "tampering", "replaced numpy.allclose", None),
     Attack("ask_input", "wait forever for keyboard input", "input('password? ')\n",
            "input_requested", "keyboard input"),
+    Attack("equals_anything", "pass every == with objects whose __eq__ is always true, "
+           "swapped in for the student's Affine after its cell ran",
+           """
+class _Anything:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+
+def _swap_in_liar(*_):
+    if "Affine" in globals() and not getattr(Affine, "lies", False):
+        class Lying(Affine):
+            lies = True
+
+            def forward(self, *args, **kwargs):
+                return _Anything()
+
+            def backward(self, *args, **kwargs):
+                return _Anything(), _Anything(), _Anything()
+
+        globals()["Affine"] = Lying
+
+
+get_ipython().events.register("post_run_cell", _swap_in_liar)
+""", "tampering", "says it equals anything"),
+    Attack("quiet_probe", "read the gradebook, list other students' grading folders, open "
+           "a connection and kill the grader, each inside try/except so that no error shows",
+           """
+import glob as _glob, os as _os, signal as _signal, socket as _socket
+_got = []
+for _try in (lambda: open("{course}/gradebook.db", "rb").read(100),
+             lambda: _glob.glob("/tmp/grade-{other}-*"),
+             lambda: _socket.create_connection(("127.0.0.1", {port}), timeout=5)):
+    try:
+        _got.append(bool(_try()))
+    except Exception:
+        pass
+print(f"quietly got {{sum(_got)}} things")
+try:
+    _os.kill(_os.getppid(), _signal.SIGKILL)  # in the sandbox: its own init, which ignores it
+except Exception:
+    pass
+""", "sandbox_denied", "gradebook.db, outside its own folder", zeroed=()),
+    Attack("edit_cells", "edit a test cell to pass and be worth 1000 points, delete a "
+           "hidden test and turn a test cell into an answer cell",
+           "", "cells_edited", "deleted the test cell affine-hidden",
+           zeroed=("affine-hidden",), edit=edit_test_cells),
 )

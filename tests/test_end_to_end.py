@@ -171,3 +171,17 @@ def test_report_summarises_each_question_with_its_commonest_failure(demo, assign
         # blake hands in the release untouched: no question has full marks from everyone,
         # and every question shows a failure.
         assert float(mean) < float(top) and int(full) < 100 and failure, grade_id
+
+
+@pytest.mark.parametrize("assignment", sorted(LOSING))
+def test_honest_work_is_never_flagged(demo, assignment):
+    """Right, wrong and blank work alike: the kernel watch, the sandbox and the comparison
+    with the release find nothing to flag in any demo submission."""
+    import json
+
+    course = demo[0]
+    saved = json.loads((course.root / "reports" / assignment / "grading.json").read_text())
+    assert {s["student"]: s["flags"] for s in saved["submissions"]} == {
+        s["student"]: [] for s in saved["submissions"]}
+    assert "Grading flagged nothing." in (course.root / "reports" / assignment /
+                                           "report.html").read_text()

@@ -69,3 +69,46 @@ def test_the_module_and_its_class_cannot_be_swapped():
         nn_utils.__class__ = types.ModuleType
     with pytest.raises(AttributeError, match="grading kit"):
         type(nn_utils).check_affine = property(lambda module: None)
+
+
+class EqualsAnything:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+
+class NeverDifferent:  # the same lie told through != only
+    def __ne__(self, other):
+        return False
+
+
+class LyingArray(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("returned", [
+    lambda W, x: EqualsAnything(),
+    lambda W, x: NeverDifferent(),
+    lambda W, x: correct_autoencoder_gradient(W, x).view(LyingArray),
+    lambda W, x: (EqualsAnything(), correct_autoencoder_gradient(W, x)),
+], ids=["eq", "ne", "ndarray-subclass", "inside-a-tuple"])
+def test_an_object_that_equals_anything_is_named_as_tampering(returned):
+    with pytest.raises(nn_utils.CheckFailure,
+                       match="grading integrity: .* object whose == says it equals anything"):
+        nn_utils.check_grad_autoencoder(returned)
+
+
+def test_honest_objects_with_their_own_equality_are_not_suspected():
+    from dataclasses import dataclass
+
+    from nn_utils.integrity import refuse_universal_equality
+
+    @dataclass
+    class Record:  # dataclasses define == in Python, truthfully
+        value: float = 1.0
+
+    for value in (Record(), np.ones(3), 1.5, {"W1": np.ones(2)}, [Record(), np.ones(2)]):
+        refuse_universal_equality("f", value)

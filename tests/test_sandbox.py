@@ -78,6 +78,12 @@ def hostile_course(released, where: Path, port: int) -> Course:
             for a in ATTACKS}
     place_submissions(course, ASSIGNMENT, {"ann": "correct", **{a.name: a.name for a in ATTACKS}},
                       trouble=code)
+    for attack in ATTACKS:
+        if attack.edit is not None:
+            path = course.submitted / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            notebook = nbformat.read(path, as_version=4)
+            attack.edit(notebook)
+            nbformat.write(notebook, path)
     return course
 
 
@@ -105,9 +111,21 @@ def digests(paths) -> dict:
     return {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
 
 
-def neutralised(attack, course, notebook, path, listener, untouched) -> bool:
+def neutralised(attack, course, notebook, path, listener, untouched, scores) -> bool:
     """Whether the attack achieved nothing of what it tried (its own check)."""
     text = printed(notebook)
+    if attack.name == "equals_anything":
+        return "says it equals anything" in printed_errors(notebook)
+    if attack.name == "quiet_probe":  # and the kill left the kernel and the grader running
+        return ("quietly got 0 things" in text and listener.connections == 0
+                and not error_names(notebook) & {"KernelDied", "WorkerLost"}
+                and scores.graded_total("quiet_probe") == scores.graded_total("ann"))
+    if attack.name == "edit_cells":
+        # The assignment's own test and points were used, and the deleted test gave 0.
+        forged, honest = scores.cells["edit_cells"], scores.cells["ann"]
+        return (forged["affine-check"].max_score == honest["affine-check"].max_score
+                and forged["affine-hidden"].score == 0
+                and forged["relu-check"] == honest["relu-check"])
     if attack.name == "read_secrets":
         return "leaked 0 of 4 files" in text
     if attack.name == "write_others":
@@ -160,7 +178,7 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
     assert scores.graded_total("ann")[0] == scores.graded_total("ann")[1] > 0
     untouched = digests(protected[1:]) == before
     entries = {s["student"]: s for s in saved["submissions"]}
-    assert entries["ann"]["status"] == "ok"
+    assert entries["ann"]["status"] == "ok" and entries["ann"]["flags"] == []
 
     rows = []
     for attack in ATTACKS:
@@ -172,15 +190,17 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
         assert all(cells[g].score <= scores.cells["ann"][g].score for g in scores.autograded)
         zeroed = scores.autograded if attack.zeroed is None else attack.zeroed
         assert all(cells[g].score == 0 for g in zeroed), (attack.name, cells)
-        flagged = entry["status"] == attack.status and attack.reason in entry["reason"]
-        contained = neutralised(attack, course, notebook, path, listener, untouched)
-        rows.append((attack.name, contained, flagged, entry["status"], entry["reason"]))
+        flag = next((f for f in entry["flags"] if f["status"] == attack.status
+                     and attack.reason in f["reason"]), None)
+        contained = neutralised(attack, course, notebook, path, listener, untouched, scores)
+        shown = flag or {"status": entry["status"], "reason": entry["reason"]}
+        rows.append((attack.name, contained, flag is not None, shown["status"], shown["reason"]))
     figures = {"attacks tried": len(ATTACKS), "neutralised": sum(r[1] for r in rows),
                "flagged": sum(r[2] for r in rows), "submissions lost": len(report.missing)}
     with capsys.disabled():
         print("\nhostile submissions:")
         for name, contained, flagged, status, reason in rows:
-            print(f"  {name:14} neutralised={contained!s:5} flagged={flagged!s:5} "
+            print(f"  {name:16} neutralised={contained!s:5} flagged={flagged!s:5} "
                   f"{status}: {reason[:110]}")
         print("  " + ", ".join(f"{k}: {v}" for k, v in figures.items()))
     assert figures == {"attacks tried": len(ATTACKS), "neutralised": len(ATTACKS),
@@ -261,7 +281,8 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
 def test_edited_or_deleted_test_cells_earn_nothing(released, tmp_path):
     """A test cell turned into `pass` and given 1000 points, and a hidden-test cell deleted:
     nbgrader puts the test back and keeps its points, a deleted cell scores 0 (and waits
-    for a person), so the forger gets exactly what the same code earns untouched."""
+    for a person), so the forger gets exactly what the same code earns untouched; the
+    report names each change."""
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root)
     place_submissions(course, ASSIGNMENT, {"casey": "casey", "forger": "casey"})
@@ -278,10 +299,57 @@ def test_edited_or_deleted_test_cells_earn_nothing(released, tmp_path):
     notebook.cells = kept
     nbformat.write(notebook, path)
 
-    autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
+    report = autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
+    entries = {s["student"]: s for s in report.submissions}
+    assert entries["casey"]["flags"] == []
+    assert entries["forger"]["status"] == "cells_edited"
+    reason = entries["forger"]["reason"]
+    for change in ("edited the test cell crossentropy-check",
+                   "changed the points of crossentropy-check from 5 to 1000",
+                   "deleted the test cell crossentropy-hidden"):
+        assert change in reason, reason
     scores = read_scores(course, ASSIGNMENT)
     honest, forged = scores.cells["casey"], scores.cells["forger"]
     assert forged["crossentropy-check"] == honest["crossentropy-check"]  # 0 of 5, not 1000
     assert forged["crossentropy-hidden"].score == 0
     assert scores.graded_total("forger")[0] == scores.graded_total("casey")[0] > 0
     assert all(forged[g].score <= honest[g].score for g in scores.autograded)
+
+
+WATCHED_CELLS = [
+    # Attempts caught by try/except, so that no error output shows them ...
+    "try:\n    open({outside!r}).read()\nexcept OSError:\n    pass",
+    "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), timeout=2)\n"
+    "except OSError:\n    pass",
+    # (a process id above any Linux's pid_max: the test also runs without the sandbox)
+    "import os, signal\ntry:\n    os.kill(4194305, signal.SIGKILL)\nexcept OSError:\n    pass",
+    "import subprocess\ntry:\n    subprocess.run(['true'])\nexcept OSError:\n    pass",
+    "try:\n    open('/usr/lib/os-release', 'a')\nexcept OSError:\n    pass",
+    # ... and what honest code does: temporary files, its own files, a plot.
+    "import tempfile, numpy as np\nname = tempfile.mktemp(suffix='.npy')\n"
+    "np.save(name, np.ones(3)); np.load(name)\nopen('mine.txt', 'a').write('x')\n"
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()",
+]
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "no-sandbox"])
+def test_the_kernel_watch_flags_attempts_hidden_in_try_except(tmp_path, sandboxed):
+    outside = tmp_path / "beside.txt"
+    outside.write_text("the grader's")
+    cells = [c.format(outside=str(outside)) for c in WATCHED_CELLS]
+    executed, outcome = run_cells(tmp_path, cells, enabled=sandboxed)
+    assert not any(o.output_type == "error" for c in executed.cells for o in c.outputs)
+    flagged = {}
+    for status, reason in outcome.flags:
+        flagged.setdefault(int(reason.split()[1]), []).append((status, reason))
+    hidden = " (hidden by the sandbox)" if sandboxed else ""
+    assert ("sandbox_denied", f"cell 0 opened {outside}, outside its own folder{hidden}") \
+        in flagged[0]
+    assert any("opened a network connection to ('127.0.0.1', 9)" in r for _, r in flagged[1])
+    assert any("sent signal 9 to process 4194305" in r for _, r in flagged[2])
+    assert flagged[3] == [("program_started",
+                           "cell 3 started a program (subprocess.Popen: ['true'])")]
+    assert any("wrote to /usr/lib/os-release, outside its own folder" in r
+               for _, r in flagged[4])
+    assert 5 not in flagged, flagged[5]  # no false alarm for honest code
+    assert outcome.status == "sandbox_denied"

@@ -106,6 +106,33 @@ def protect(module_name: str) -> None:
     module.__class__ = _LockedType("ProtectedModule", (ProtectedModule,), served)
 
 
+def _equals_anything(value) -> bool:
+    """Whether ``value``'s own (Python) == says it equals an object it cannot know."""
+    kind = type(value)
+    if not any(isinstance(getattr(kind, name, None), types.FunctionType)
+               for name in ("__eq__", "__ne__")):
+        return False  # numbers, arrays and plain classes compare the usual way
+    stranger = object()
+    try:
+        return bool(value == stranger) or not bool(value != stranger)
+    except Exception:
+        return False
+
+
+def refuse_universal_equality(where: str, value, depth: int = 2) -> None:
+    """Fail if ``value`` (or an item of a tuple, list or dict it is) claims to equal
+    anything: an object built to pass every ``==`` a test might use. The checks compare
+    float64 copies, so it could not pass them; this says what it is instead."""
+    items = (value.values() if isinstance(value, dict) else value
+             if isinstance(value, (tuple, list)) else ())
+    if _equals_anything(value):
+        fail("grading integrity", f"{where} returned a {type(value).__name__} object whose "
+             "== says it equals anything",
+             "checks compare plain numbers: return numpy arrays and floats.")
+    for item in list(items)[:50] if depth else ():
+        refuse_universal_equality(where, item, depth - 1)
+
+
 def verify_intact() -> None:
     """Fail, naming them, if numpy, builtins or the checkers were replaced."""
     changed = replaced()

@@ -25,6 +25,7 @@ from .diagnosis import count_wrong, likely_mistake, worst_entries
 from .errors import CheckFailure, fail
 from .gradient_report import explain_gradient
 from .gradients import directional_check
+from .integrity import refuse_universal_equality
 from .samples import upstream_gradient
 
 Args = Mapping[str, np.ndarray]
@@ -104,7 +105,7 @@ def _arrays_in(value) -> list:
 def call_student(where: str, function, *args, note: str = ""):
     """Call student code, turning any exception into a CheckFailure that says where."""
     try:
-        return function(*args)
+        result = function(*args)
     except CheckFailure:
         raise
     except Exception as error:  # any bug in student code is reported, not propagated raw
@@ -112,6 +113,8 @@ def call_student(where: str, function, *args, note: str = ""):
         raise CheckFailure(
             "\n".join([f"{where} raised {type(error).__name__}: {error}", *details])
         ) from error
+    refuse_universal_equality(where, result)
+    return result
 
 
 class LayerCheck:
