@@ -8,11 +8,11 @@ before the kernel runs any cell this installs a Python audit hook (PEP 578: it c
 removed again) that appends one JSON line to EVENTS_FILE for each attempt to open, list,
 change or remove a file outside the kernel's folder and the system folders it may read
 (SETTINGS_JSON: {"visible": [...], "own": [...]}), to reach the network, to signal another
-process or to start a program. The grader reads the file after
-every cell (execution.py) and judges the lines (sandbox.attempt).
+process or to start a program. The grader reads the file after every cell
+(execution.py) and judges the lines (sandbox.attempt).
 
-It is a watch, not a wall: what it sees is already stopped by the sandbox (and logged even
-without one). Code that finds the hook's state through the garbage collector, or truncates
+It is a watch, not a wall: the sandbox is what stops these attempts; the watch only writes
+them down (without a sandbox too, where nothing stops them). Code that finds the hook's state through the garbage collector, or truncates
 the file in the same cell, can hide an attempt; it cannot make the attempt succeed.
 Standard library only: it runs inside the sandbox, where the grader's packages are not.
 The grader copies this file into the kernel's runtime folder and runs it from there.
