@@ -237,11 +237,14 @@ def stage_submission(course: Course, assignment: str, student: str, notebooks: l
                       f"was run")
         else:
             submission.to_run.append(name)
-            released = nbformat.read(course.release / assignment / name, as_version=4)
+            released = course.release / assignment / name
+            if not released.is_file():  # nothing to compare with; nbgrader still restores
+                continue
             staged = nbformat.read(folder / name, as_version=4)
-            if changes := edited_cells(staged, released):
+            ours = nbformat.read(released, as_version=4)
+            if changes := edited_cells(staged, ours):
                 submission.edits[name] = describe_edits(changes)
-                restore(staged, released)
+                restore(staged, ours)
                 nbformat.write(staged, folder / name)
     return submission
 
