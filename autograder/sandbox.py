@@ -459,7 +459,7 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
         return ("sandbox_denied", f"{done} {path}, outside its own folder{hidden}"
                 ) if there else None
     done = "wrote to" if kind == "write" else f"{kind.rstrip('e')}ed"
-    if any(path == root or path.startswith(root.rstrip("/") + "/") for root in visible):
+    if not all(_outside(path, root) for root in visible):
         read_only = " (read-only in the sandbox)" if sandboxed else ""
         return "sandbox_denied", f"{done} {path}, outside its own folder{read_only}"
     private = path.startswith((HOME.rstrip("/") + "/", "/dev/shm/"))
