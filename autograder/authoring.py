@@ -7,8 +7,12 @@ carry a compact grading vocabulary, expanded here into nbgrader's cell metadata:
     # %% grade_id="affine-check" kind="test" points=5     an autograded test cell
     # %% [markdown] grade_id="proof" kind="answer" points=10   a manually graded answer
     # %% grade_id="setup" kind="readonly"                 given code, locked
+    # %% grade_id="q2init-own" kind="open"                 the student's to change or
+                                                           leave: not graded, not locked
 
-Cells without ``kind`` are ordinary cells. The text of a grade_id before the first "-"
+Cells without ``kind`` are ordinary cells. An ``open`` cell is an ordinary cell too (no
+nbgrader metadata, so nbgrader's release neither locks it nor replaces it with a
+stub that raises); its grade_id becomes the cell id, so demos and tests can fill it. The text of a grade_id before the first "-"
 names the task the cell belongs to (``affine``), which the score table groups by.
 """
 
@@ -28,6 +32,9 @@ KINDS = {
     "answer": dict(solution=True, grade=True, locked=False),
     "readonly": dict(solution=False, grade=False, locked=True),
 }
+
+# An unlocked code cell outside nbgrader's bookkeeping: the student may change or leave it.
+OPEN = "open"
 
 _GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -49,12 +56,17 @@ def _nbgrader_metadata(cell, path: Path, index: int) -> dict | None:
         if grade_id is not None or points is not None:
             raise NotebookSourceError(f"{path}: cell {index} has grade_id/points but no kind")
         return None
-    if kind not in KINDS:
+    if kind not in KINDS and kind != OPEN:
         raise NotebookSourceError(f"{path}: cell {index} has unknown kind {kind!r}; "
-                                  f"use one of {sorted(KINDS)}")
+                                  f"use one of {sorted([*KINDS, OPEN])}")
     if not grade_id or not _GRADE_ID.match(grade_id):
         raise NotebookSourceError(f"{path}: cell {index} needs a grade_id of lowercase "
                                   f"words joined by '-', got {grade_id!r}")
+    if kind == OPEN:
+        if points is not None or cell.cell_type != "code":
+            raise NotebookSourceError(f"{path}: cell {index} ({grade_id}): an open cell is "
+                                      "a code cell without points")
+        return {"grade_id": grade_id, "open": True}
     flags = KINDS[kind]
     if kind == "solution" and cell.cell_type == "markdown":
         raise NotebookSourceError(f"{path}: cell {index} ({grade_id}): a Markdown answer is "
@@ -78,7 +90,8 @@ def build_notebook(path: Path) -> nbformat.NotebookNode:
             if metadata["grade_id"] in seen:
                 raise NotebookSourceError(f"{path}: duplicate grade_id {metadata['grade_id']!r}")
             seen.add(metadata["grade_id"])
-            cell.metadata["nbgrader"] = metadata
+            if not metadata.get("open"):
+                cell.metadata["nbgrader"] = metadata
         # Stable cell ids keep rebuilt notebooks byte-identical.
         cell.id = metadata["grade_id"] if metadata else f"cell-{index}"
     notebook.metadata.pop("jupytext", None)
@@ -120,7 +133,7 @@ def fill_solutions(notebook: nbformat.NotebookNode, answers: dict[str, str]) -> 
     raise KeyError so a typo in a demo or a test cannot pass silently.
     """
     filled = nbformat.from_dict(nbformat.reads(nbformat.writes(notebook), as_version=4))
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in filled.cells}
+    by_id = {answer_id(c): c for c in filled.cells}
     for grade_id, source in answers.items():
         if grade_id not in by_id:
             raise KeyError(f"no cell with grade_id {grade_id!r}")
@@ -148,12 +161,25 @@ def parse_answers(text: str) -> dict[str, str]:
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
+def answer_id(cell) -> str | None:
+    """The id under which a student's code for this cell is filled in: a solution cell's
+    grade_id, or an open cell's id; None for every other cell."""
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("solution"):
+        return meta["grade_id"]
+    cell_id = cell.get("id", "")
+    if not meta and cell.cell_type == "code" and _GRADE_ID.match(cell_id) \
+            and not re.fullmatch(r"cell-\d+", cell_id):  # build_notebook's plain cells
+        return cell_id
+    return None
+
+
 def reference_answers(source_notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """{grade_id: source} of every solution cell, as a student who got it right writes it."""
+    """{id: source} of every solution and open cell, as a student who got it right writes it."""
     answers = {}
     for cell in source_notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
+        key = answer_id(cell)
+        if key is not None:
             lines = [line for line in cell.source.splitlines() if not _MARKER.match(line)]
-            answers[meta["grade_id"]] = "\n".join(lines) + "\n"
+            answers[key] = "\n".join(lines) + "\n"
     return answers

@@ -43,3 +43,9 @@ def one_blas_thread(monkeypatch):
     """What ./kit sets: one numpy thread per kernel, so two kernels share two cores."""
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(name, "1")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs whole notebooks or the grading pipeline (deselect with "
+                   "-m 'not slow' for the fast tier)")

@@ -162,7 +162,9 @@ MUTANTS = [
 ]
 # Which notebook each task lives in.
 NOTEBOOK_OF_TASK = {
-    **{task: "matrix_calculus" for task in ("meaning", "autoencoder", "logdet", "trace", "gplvm")},
+    **{task: "matrix_calculus" for task in ("meaning", "autoencodergraph", "autoencoder",
+                                            "logdetgraph", "logdet", "tracegraph", "trace",
+                                            "gplvm")},
     **{task: "two_layer_nn" for task in ("net", "scores", "loss", "grads", "train", "debug",
                                          "search", "weights", "test")},
     **{task: "FC_nets" for task in ("affine", "relu", "affinerelu", "twolayer", "solver",

@@ -3,6 +3,7 @@
 from autograder.authoring import parse_answers
 from autograder.demo import DEMO_SUBMISSIONS
 from backprop_digits_variants import Mutant
+from notebook_runner import source_notebook
 
 # In the manner of the homework this assignment mirrors (a demo submission, graded for
 # real by nbgrader in the end-to-end test).
@@ -98,5 +99,131 @@ MUTANTS = [
 # The network bugs make training fail too: iris stays at chance.
 TRAINING_MUTANTS = [
     Mutant("loss value sent backward: iris stuck", "network-impl", NETWORK_BACKWARD,
-           SEED_BACKWARD, r"iris test accuracy: accuracy 0\.33\d* is below"),
+           SEED_BACKWARD, r"iris search: best_network's test accuracy is 0\.3\d*, below "
+           r"the required 0\.9"),
 ]
+
+# 5.2 The iris search, graded through what it leaves behind: results, best, best_network.
+def _solution_region(assignment: str, grade_id: str) -> str:
+    """The code between a source cell's solution markers: what the student writes."""
+    cell = next(c for c in source_notebook(assignment).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cell.source.split("### BEGIN SOLUTION\n", 1)[1].split("### END SOLUTION", 1)[0]
+
+
+SEARCH_BODY = _solution_region("nn_framework", "iris-search")
+
+
+def search(body: str, name: str, message: str | None = None) -> Mutant:
+    """The iris-search cell with the reference search replaced by ``body``."""
+    return Mutant(name, "iris-search", SEARCH_BODY, body, message)
+
+
+SEARCH_MUTANTS = [
+    search(SEARCH_BODY.replace("(0.01, 0.1, 0.5)", "(0.5,)"), "one learning rate only",
+           r"iris search: results holds 2 settings with the learning rates \[0\.5\] and the "
+           r"hidden sizes \[5, 20\].*at least three learning rates and two hidden sizes"),
+    search(SEARCH_BODY.replace("best = min(", "best = max("), "the highest training loss kept",
+           r"iris search: best is \(0\.01, \d+\), whose final training loss is .* but "
+           r"\(0\.5, \d+\) reached .*lowest final training loss"),
+    search(SEARCH_BODY.replace("(0.01, 0.1, 0.5)", "(0.5, 0.1, 0.01)")
+           .replace("networks[best], results[best]", "network, results[best]"),
+           "the last network trained kept instead of the best",
+           r"iris search: best_network has (20 hidden units|learning rate 0\.01), but "
+           r"best = \(0\.5, \d+\) names .*not the last one trained"),
+    search('''networks = {}
+for learning_rate in (0.01, 0.1, 0.5):
+    for hidden_size in (5, 20):
+        np.random.seed(0)
+        network = make_network(hidden_size, learning_rate)
+        losses = train(network, X_train, Y_train, epochs=300)
+        results[(learning_rate, hidden_size)] = (losses[-1], network, losses)
+best = min(results, key=lambda setting: results[setting][0])
+_, best_network, best_losses = results[best]
+''', "results holding (loss, network, losses) triples",
+           r"iris search: results\[\(0\.01, 5\)\] is a tuple, expected the setting's "
+           r"training losses"),
+    search('''for learning_rate in (0.01, 0.1, 0.5):
+    for hidden_size in (5, 20):
+        np.random.seed(0)
+        network = make_network(hidden_size, learning_rate)
+        results[(learning_rate, hidden_size)] = [float("inf")]
+best = (0.5, 20)
+best_network, best_losses = network, results[best]
+''', "networks built but never trained",
+           r"iris search: best_network's test accuracy is 0\.\d+, below the required 0\.9"),
+]
+
+# Correct searches in other styles: they keep the 4 points.
+SEARCH_ALTERNATIVES = [
+    # The homework's own settings, results holding the final loss as a number.
+    search('''curves, trained = {}, {}
+for rate in (0.7, 0.5, 0.1):
+    for width in (20, 25, 50):
+        np.random.seed(0)
+        net = make_network(width, rate)
+        curve = train(net, X_train, Y_train, epochs=300)
+        results[(rate, width)] = curve[-1]
+        curves[(rate, width)], trained[(rate, width)] = curve, net
+best = min(results, key=results.get)
+best_network, best_losses = trained[best], curves[best]
+''', "final losses as numbers, the homework's settings"),
+    # Keeping the best network while going, losses as numpy arrays, more settings.
+    search('''lowest = np.inf
+for learning_rate in (0.05, 0.2, 0.4, 0.8):
+    for hidden_size in (3, 8, 16):
+        np.random.seed(0)
+        network = make_network(hidden_size, learning_rate)
+        losses = np.array(train(network, X_train, Y_train, epochs=300))
+        results[(learning_rate, hidden_size)] = losses
+        if losses[-1] < lowest:
+            lowest, best = losses[-1], (learning_rate, hidden_size)
+            best_network, best_losses = network, losses
+''', "best kept while searching, losses as arrays"),
+]
+
+# 6.1 einsum: the original homework's comparison script may stay in the cell.
+EINSUM_WITH_SCRIPT = '''def trace_einsum(A):
+    return np.einsum("ii->", A)
+
+
+def matmul_einsum(A, B):
+    return np.einsum("ij,jk->ik", A, B)
+
+
+def batched_matmul_einsum(A, B):
+    return np.einsum("ijk,ikl->ijl", A, B)
+
+
+# The comparison with numpy, as a script.
+square = np.random.rand(5, 5)
+other = np.random.rand(5, 5)
+left, right = np.random.rand(3, 4, 5), np.random.rand(3, 5, 6)
+einsum = batched_matmul_einsum(left, right)  # a result that shadows the name einsum
+numpy = np.matmul(left, right)
+for label, mine, reference in (("trace", trace_einsum(square), np.trace(square)),
+                               ("product", matmul_einsum(square, other), square @ other),
+                               ("batched", einsum, numpy)):
+    print(label, "difference:", np.linalg.norm(mine - reference))
+'''
+EINSUM_IMPORTED = '''from numpy import einsum
+
+
+def trace_einsum(A):
+    return einsum("ii->", A)
+
+
+def matmul_einsum(A, B):
+    return einsum("ij,jk->ik", A, B)
+
+
+def batched_matmul_einsum(A, B):
+    return einsum("bij,bjk->bik", A, B)
+'''
+# A script alone: the names hold results, not functions.
+EINSUM_SCRIPT_ONLY = '''A = np.random.rand(5, 5)
+B = np.random.rand(5, 5)
+trace_einsum = np.einsum("ii->", A)
+matmul_einsum = np.einsum("ij,jk->ik", A, B)
+batched_matmul_einsum = np.einsum("ijk,ikl->ijl", np.random.rand(3, 4, 5), np.random.rand(3, 5, 6))
+'''

@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib
 import nbformat
 
-from autograder.authoring import reference_answers, task_of
+from autograder.authoring import answer_id, reference_answers, task_of
 
 matplotlib.use("Agg")
 
@@ -72,7 +72,8 @@ def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict
         is_test = bool(meta.get("grade")) and not meta.get("solution")
         if is_test and tasks is not None and task_of(grade_id) not in tasks:
             continue
-        code = answers.get(grade_id, cell.source) if meta.get("solution") else cell.source
+        key = answer_id(cell)
+        code = cell.source if key is None else answers.get(key, cell.source)
         out, err = io.StringIO(), io.StringIO()
         error = ""
         value = None

@@ -9,6 +9,7 @@ import contextlib
 import io
 import re
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -22,7 +23,7 @@ from fc_nets_cifar_variants import (
     SEED_STYLE,
     TASKS_OF_NET_MUTANT,
 )
-from notebook_runner import run_notebook, source_notebook, student_code
+from notebook_runner import KIT, run_notebook, source_notebook, student_code
 
 NOTEBOOKS = {name: source_notebook("fc_nets_cifar", name)
              for name in ("matrix_calculus", "two_layer_nn", "FC_nets")}
@@ -257,3 +258,179 @@ def test_solver_trains_decays_the_rate_and_keeps_the_best_parameters():
 def test_cifar_split_rejects_more_images_than_there_are():
     with pytest.raises(ValueError, match="50000 training"):
         nn_utils.get_CIFAR10_data(num_training=49500, num_validation=1000)
+
+
+# --- matrix_calculus: the original homework's parts, lettered as it letters them --------
+
+RELEASED_CALCULUS = nbformat.read(KIT / "release" / "fc_nets_cifar" / "matrix_calculus.ipynb",
+                                  as_version=4)
+# (problem, letter) -> the graded cells of that part, in order. The drawn parts (the
+# computational graphs) are answers a person grades; the others as before.
+CALCULUS_PARTS = {
+    (1, "a"): ["meaning-answer"],
+    (1, "b"): ["autoencodergraph-answer"],
+    (1, "c"): ["autoencoder-answer", "autoencoder-check", "autoencoder-hidden"],
+    (2, "a"): ["logdetgraph-answer"],
+    (2, "b"): ["logdet-answer", "logdet-check"],
+    (2, "c"): ["tracegraph-answer"],
+    (2, "d"): ["trace-answer", "trace-check"],
+    (2, "e"): ["gplvm-check"],
+}
+DRAWN_PARTS = {(1, "b"), (2, "a"), (2, "c")}
+_PROBLEM = re.compile(r"^## Problem (\d)", re.MULTILINE)
+_PART = re.compile(r"^### \(([a-z])\) .*\[(\d+) points?(, a drawing)?\]", re.MULTILINE)
+
+
+def calculus_parts(notebook):
+    """(problem, letter) -> (points in the heading, drawn?, [(grade_id, cell)]), in order."""
+    parts, problem, current = {}, None, None
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            if _PROBLEM.search(cell.source):
+                problem, current = int(_PROBLEM.search(cell.source).group(1)), None
+            part = _PART.search(cell.source)
+            if part:
+                current = (problem, part.group(1))
+                parts[current] = (int(part.group(2)), bool(part.group(3)), [])
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and current:
+            parts[current][2].append((meta["grade_id"], cell))
+    return parts
+
+
+@pytest.mark.parametrize("notebook", ["source", "release"])
+def test_matrix_calculus_keeps_the_seed_lettering_with_the_drawn_parts(notebook):
+    nb = NOTEBOOKS["matrix_calculus"] if notebook == "source" else RELEASED_CALCULUS
+    parts = calculus_parts(nb)
+    assert list(parts) == list(CALCULUS_PARTS)
+    for key, (heading_points, drawn, cells) in parts.items():
+        assert [g for g, _ in cells] == CALCULUS_PARTS[key], key
+        assert drawn == (key in DRAWN_PARTS), key
+        # Each part's heading states the points its cells carry.
+        assert heading_points == sum(c.metadata["nbgrader"]["points"] for _, c in cells), key
+    for key in DRAWN_PARTS:
+        (grade_id, cell), = parts[key][2]
+        meta = cell.metadata["nbgrader"]
+        assert cell.cell_type == "markdown" and meta["solution"] and meta["grade"], grade_id
+        assert meta["points"] > 0 and not meta["locked"], grade_id
+
+
+def test_matrix_calculus_total_is_unchanged_and_stated():
+    for nb in (NOTEBOOKS["matrix_calculus"], RELEASED_CALCULUS):
+        total = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
+        assert total == 29
+        assert "**Points: 29.**" in nb.cells[0].source
+
+
+def test_drawn_answers_are_released_blank_with_the_rubric_only_in_the_source():
+    source = {c.metadata["nbgrader"]["grade_id"]: c for c in NOTEBOOKS["matrix_calculus"].cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    released = {c.metadata["nbgrader"]["grade_id"]: c for c in RELEASED_CALCULUS.cells
+                if c.metadata.get("nbgrader", {}).get("grade")}
+    for grade_id in ("autoencodergraph-answer", "logdetgraph-answer", "tracegraph-answer"):
+        assert "Model answer" in source[grade_id].source and "Rubric" in source[grade_id].source
+        assert released[grade_id].source == "YOUR ANSWER HERE"
+        assert not released[grade_id].get("attachments")
+
+
+def test_the_notebook_says_how_to_embed_a_drawing_so_that_it_is_handed_in():
+    intro = NOTEBOOKS["matrix_calculus"].cells[0].source
+    assert "attachment:" in intro and "data:image" in intro
+    assert "1 (b), 2 (a) and 2 (c)" in intro
+
+
+def _png(seed):
+    """A small, distinct PNG (the kit's PDF export deduplicates identical images)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    pixels = bytes([seed % 256, 40, 200]) * 4
+    raw = b"".join(b"\0" + pixels for _ in range(4))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return base64.b64encode(png).decode()
+
+
+def test_a_pasted_or_inserted_drawing_is_embedded_in_the_pdf_page(tmp_path):
+    """What the notebook recommends (a Jupyter attachment, a Colab data: link) reaches
+    the HTML that nn_utils.export_pdf prints, with no file beside the notebook."""
+    from nn_utils.export_pdf import notebook_html
+
+    filled = nbformat.from_dict(nbformat.reads(nbformat.writes(RELEASED_CALCULUS), as_version=4))
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in filled.cells}
+    pasted, inserted = _png(1), _png(2)
+    cells["autoencodergraph-answer"].source = "My graph: ![part-1b.png](attachment:part-1b.png)"
+    cells["autoencodergraph-answer"].attachments = {"part-1b.png": {"image/png": pasted}}
+    cells["logdetgraph-answer"].source = f"![image.png](data:image/png;base64,{inserted})"
+    nbformat.validate(filled)
+    page = notebook_html(filled, "student", tmp_path)
+    assert f'src="data:image/png;base64,{pasted}"' in page
+    assert f'src="data:image/png;base64,{inserted}"' in page
+    assert "attachment:part-1b.png" not in page
+
+
+def test_the_gplvm_remark_every_eigenvector_is_stationary_only_the_leading_is_the_maximum():
+    from nn_utils.checkers.matrix_calculus import gplvm_logdet_term, gplvm_trace_term
+
+    calc = namespace_of(REFERENCE["matrix_calculus"], "matrix_calculus",
+                        ["autoencoder-code", "logdet-code", "trace-code", "gplvm-code"])
+    grad = calc["grad_gplvm"]
+    rng = np.random.default_rng(7)
+    N, D, alpha, beta = 6, 4, 0.7, 3.0
+    Y = 2 * rng.standard_normal((N, D))
+
+    def likelihood(x):
+        return gplvm_logdet_term(x, Y, alpha, beta) + gplvm_trace_term(x, Y, alpha, beta)
+
+    eigenvalues, vectors = np.linalg.eigh(Y @ Y.T)
+    stationary = []
+    for lam, v in zip(eigenvalues, vectors.T):
+        if lam > D / beta:
+            x = v * np.sqrt((lam / D - 1 / beta) / alpha)  # the scale the notebook states
+            assert np.abs(grad(x, Y, alpha, beta)).max() < 1e-9
+            stationary.append((likelihood(x), lam, x))
+    assert len(stationary) >= 3
+    assert np.abs(grad(np.zeros(N), Y, alpha, beta)).max() < 1e-12
+    best = max(stationary, key=lambda s: s[0])
+    assert best[1] == eigenvalues.max()
+    # The others are saddles: a small step towards the leading eigenvector goes uphill.
+    for value, lam, x in stationary:
+        if lam != best[1]:
+            assert likelihood(x + 1e-3 * best[2]) > value
+    text = "\n".join(c.source for c in NOTEBOOKS["matrix_calculus"].cells
+                   if c.cell_type == "markdown")
+    assert "**every** eigenvector" in text and "**leading** eigenvector" in text
+
+
+# --- FC_nets: the affine-ReLU layer is the student's to write, and the notebook says so --
+
+def test_affine_relu_is_a_graded_task_and_the_notebook_says_it_is_not_given():
+    released = nbformat.read(KIT / "release" / "fc_nets_cifar" / "FC_nets.ipynb", as_version=4)
+    cells = released.cells
+    index = next(i for i, c in enumerate(cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "affinerelu-impl")
+    assert "graded task" in cells[index - 1].source
+    assert "affine_relu_forward" in cells[index - 1].source
+    assert "NotImplementedError" in cells[index].source
+    assert "affine_forward(" not in cells[index].source
+    points = sum(c.metadata["nbgrader"].get("points", 0) for c in cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("affinerelu-"))
+    assert points == 3
+
+
+# --- two_layer_nn: the search's credit levels agree between the code and the notebook ---
+
+def test_search_levels_in_the_checker_are_the_notebooks_table():
+    from nn_utils.checkers import two_layer_nn
+
+    text = "\n".join(c.source for c in NOTEBOOKS["two_layer_nn"].cells if c.cell_type == "markdown")
+    rows = re.findall(r"^\| (real CIFAR-10|the offline stand-in) \| (\d+)% \| (\d+)% \|$",
+                      text, flags=re.MULTILINE)
+    table = {name: (float(low), float(high)) for name, low, high in rows}
+    assert table == {"real CIFAR-10": two_layer_nn.SEARCH_LEVELS["real"],
+                     "the offline stand-in": two_layer_nn.SEARCH_LEVELS["standin"]}

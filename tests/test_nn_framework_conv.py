@@ -21,7 +21,10 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nn_utils.checkers.nn_framework_conv import (
+    POOL_CASES,
+    POOL_TIE_CASE,
     ConvCase,
+    _tied_values,
     check_conv2d,
     check_pool2d,
 )
@@ -176,12 +179,19 @@ class LoopConv2D(VectorConv2D):
 
 
 class VectorPool2D(Layer):
+    """Max pooling sends d_out to every tied maximum (the mask window == max)."""
+
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
         super().__init__()
         self.kernel_shape = kernel_shape
         self.mode = mode
         self.stride = stride
-        self.pad = (pad, pad) if isinstance(pad, int) else pad
+        if pad == "same":
+            self.pad = ((kernel_shape[0] - 1) // 2, (kernel_shape[1] - 1) // 2)
+        elif pad == "valid":
+            self.pad = (0, 0)
+        else:
+            self.pad = (pad, pad) if isinstance(pad, int) else pad
 
     def _windows(self, X_pad):
         kh, kw = self.kernel_shape
@@ -222,6 +232,8 @@ class VectorPool2D(Layer):
 
 
 class LoopPool2D(VectorPool2D):
+    """Max pooling sends d_out to one maximum, the first np.argmax finds."""
+
     def forward(self, X):
         kh, kw = self.kernel_shape
         s = self.stride
@@ -433,6 +445,36 @@ POOL_MUTANTS = [
     Mutant("stale cache", LoopPool2D,
            'self.cache["X"] = X', 'self.cache.setdefault("X", X)',
            r"stale"),
+    Mutant("pad='same' split into letters by tuple(pad)", VectorPool2D,
+           """        if pad == "same":
+            self.pad = ((kernel_shape[0] - 1) // 2, (kernel_shape[1] - 1) // 2)
+        elif pad == "valid":
+            self.pad = (0, 0)
+        else:
+            self.pad = (pad, pad) if isinstance(pad, int) else pad
+""", "        self.pad = (pad, pad) if isinstance(pad, int) else tuple(pad)\n",
+           r"Pool2D.__init__: self.pad is \('s', 'a', 'm', 'e'\) for pad='same'.*letters"),
+    # Ties: a window whose maximum is shared by several entries.
+    Mutant("tied maxima get no gradient", VectorPool2D,
+           "weights = windows == windows.max(axis=(4, 5), keepdims=True)",
+           "weights = windows == windows.max(axis=(4, 5), keepdims=True)\n"
+           "            weights = weights & (weights.sum(axis=(4, 5), keepdims=True) == 1)",
+           r"Pool2D.backward: dX is wrong where [234] entries tie for the maximum of a "
+           r"window: together they receive 0 times d_out.*split it evenly"),
+    Mutant("a tied window spread like an average", VectorPool2D,
+           "weights = windows == windows.max(axis=(4, 5), keepdims=True)",
+           "weights = windows == windows.max(axis=(4, 5), keepdims=True)\n"
+           "            weights = np.where(weights.sum(axis=(4, 5), keepdims=True) > 1, "
+           "1.0 / (kh * kw), weights)",
+           r"Pool2D.backward: dX gives gradient to an entry that is not the maximum of its "
+           r"window.*window \(\d, \d\) of sample \d, channel \d: X ="),
+    Mutant("ties split by the window size", LoopPool2D,
+           "r, q = np.unravel_index(np.argmax(window), window.shape)\n"
+           "                            dX_pad[n, i * s + r, j * s + q, c] += dLdY[n, i, j, c]",
+           "tied = window == window.max()\n"
+           "                            dX_pad[n, i * s:i * s + kh, j * s:j * s + kw, c] += "
+           "tied * dLdY[n, i, j, c] / (1 if tied.sum() == 1 else kh * kw)",
+           r"dX is wrong where [234] entries tie.*together they receive 0\.[0-9]+ times d_out"),
 ]
 
 
@@ -478,6 +520,14 @@ ALTERNATIVES = {
         ("X_pad = np.pad(X, ((0, 0), (pr, pr), (pc, pc), (0, 0)))\n        dW", "dW"),
         ("return dX_pad[:, pr:pr + X.shape[1], pc:pc + X.shape[2], :]",
          "return dX_pad[:, pr:X_pad.shape[1] - pr, pc:X_pad.shape[2] - pc, :]")]),
+    "max gradient split evenly among tied maxima": (VectorPool2D, [
+        ("weights = windows == windows.max(axis=(4, 5), keepdims=True)",
+         "weights = windows == windows.max(axis=(4, 5), keepdims=True)\n"
+         "            weights = weights / weights.sum(axis=(4, 5), keepdims=True)")]),
+    "max gradient to the last tied maximum": (LoopPool2D, [
+        ("r, q = np.unravel_index(np.argmax(window), window.shape)",
+         "last = window.size - 1 - np.argmax(window.ravel()[::-1])\n"
+         "                            r, q = np.unravel_index(last, window.shape)")]),
     "max pooling with -inf padding": (LoopPool2D, [
         ("X_pad = np.pad(X, ((0, 0), (pr, pr), (pc, pc), (0, 0)))\n        Y =",
          "X_pad = np.pad(X, ((0, 0), (pr, pr), (pc, pc), (0, 0)), constant_values=-np.inf "
@@ -660,3 +710,45 @@ def test_custom_cases_are_accepted():
                 speed_case=None)
     run_quietly(check_pool2d, LoopPool2D, cases=[("average", 1, 3, 3, 1, (3, 3), 1, 0)],
                 speed_case=None)
+
+
+# ---------------------------------------------------------------------------------------
+# Ties in max pooling, and pad="same"
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_tie_input_has_unique_tied_and_all_zero_windows():
+    case = POOL_TIE_CASE
+    X = _tied_values(np.random.default_rng(0), case.x_shape())
+    windows = sliding_window_view(X, case.kernel, axis=(1, 2))[:, ::2, ::2]
+    counts = (windows == windows.max(axis=(4, 5), keepdims=True)).sum(axis=(4, 5))
+    assert {1, 2, 4} <= set(counts.ravel().tolist())
+    assert np.all(windows[0, 0, 0] == 0)  # a window of zeros, as after a ReLU
+
+
+def tie_gradient(cls, d_seed=1):
+    case = POOL_TIE_CASE
+    X = _tied_values(np.random.default_rng(0), case.x_shape())
+    layer = cls(case.kernel, "max", case.stride, case.pad)
+    Y = layer.forward(X)
+    return layer.backward(np.random.default_rng(d_seed).standard_normal(Y.shape))
+
+
+def test_every_tie_convention_passes_and_they_really_differ():
+    """One maximum (LoopPool2D), every tied maximum (VectorPool2D) and an even split give
+    different dX on tied windows; the check accepts all three."""
+    split, _ = ALTERNATIVES["max gradient split evenly among tied maxima"]
+    split = patched(split, *ALTERNATIVES["max gradient split evenly among tied maxima"][1])
+    gradients = [tie_gradient(cls) for cls in (LoopPool2D, VectorPool2D, split)]
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not np.allclose(gradients[a], gradients[b])
+    for cls in (LoopPool2D, VectorPool2D, split):
+        run_quietly(check_pool2d, cls, speed_case=None)
+
+
+def test_pool_same_padding_keeps_the_size_for_odd_kernels():
+    X = np.random.default_rng(0).permutation(2 * 5 * 4 * 2).reshape(2, 5, 4, 2) / 10.0
+    assert VectorPool2D((3, 3), "max", 1, "same").forward(X).shape == X.shape
+    assert VectorPool2D((2, 2), "max", 1, "same").forward(X).shape == (2, 4, 3, 2)
+    assert any(case.pad == "same" for case in POOL_CASES)

@@ -1,6 +1,7 @@
 """The optional PyTorch notebook: skips cleanly without PyTorch, runs quickly with it."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,15 +55,54 @@ def torch_path():
     return TORCH_DIR
 
 
-def test_runs_with_pytorch_within_two_minutes(tmp_path, torch_path):
-    notebook, seconds = execute(tmp_path, extra_path=torch_path)
+@pytest.mark.slow
+def test_runs_with_pytorch(tmp_path, torch_path):
+    # How long it takes is measured by ./kit bench reference_notebooks, not asserted here:
+    # a busy machine must not fail a test.
+    notebook, _ = execute(tmp_path, extra_path=torch_path)
     assert not [o for o in outputs(notebook) if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs(notebook))
-    assert "running on the CPU" in text and "epoch 3" in text
+    assert "running on the CPU" in text
+    # Accuracy per epoch on a validation split of the training data, the test set once.
+    assert re.search(r"epoch 3: train 0\.\d+, validation 0\.\d+", text), text
+    assert "test accuracy on all 10000 test images" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs(notebook)) == 2
     rows = (tmp_path / "cifar10_predictions.csv").read_text().splitlines()
-    assert rows[0] == "id,label" and len(rows) == 1001
-    assert seconds < 120
+    assert rows[0] == "id,label" and len(rows) == 10001
+    ids, labels = zip(*(map(int, row.split(",")) for row in rows[1:]))
+    assert list(ids) == list(range(10000)) and set(labels) <= set(range(10))
+    assert "wrote 10000 predictions" in text
+
+
+def test_validation_split_is_carved_from_the_training_data():
+    """Run the notebook's own split on small made-up data: disjoint, from training only."""
+    import numpy as np
+
+    namespace = {}
+    setup = next(c for c in nbformat.read(SOURCE, as_version=4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "pytorch-setup")
+    source = setup.source.replace("import nn_utils", "")
+    source = source.replace("TRAIN_SIZE, VALIDATION_SIZE = 6000, 1000",
+                            "TRAIN_SIZE, VALIDATION_SIZE = 30, 10")
+    exec(source, namespace)
+    if namespace["torch"] is None:
+        fake_torch = type("FakeTorch", (), {"as_tensor": staticmethod(np.asarray)})
+        namespace["torch"] = fake_torch
+    x = np.repeat(np.arange(50, dtype=np.float32)[:, None] * 255.0, 4, axis=1)  # row i: i
+    y = np.arange(50) % 10
+    (train_x, train_y), (val_x, val_y) = namespace["train_validation_split"](x, y)
+    train_rows = np.asarray(train_x)[:, 0].astype(int)
+    val_rows = np.asarray(val_x)[:, 0].astype(int)
+    assert len(set(train_rows)) == 30 and len(set(val_rows)) == 10
+    assert not set(train_rows) & set(val_rows)
+    assert np.array_equal(np.asarray(train_y), y[train_rows])
+    assert np.array_equal(np.asarray(val_y), y[val_rows])
+
+
+def test_the_seed_numbering_is_kept():
+    text = SOURCE.with_name("nn_framework_pytorch.pct.py").read_text()
+    headings = re.findall(r"^# ## (7\.\d)", text, flags=re.M)
+    assert headings == ["7.1", "7.2", "7.3", "7.4"]
 
 
 def test_the_release_strips_the_model_answers():

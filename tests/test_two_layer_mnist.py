@@ -143,3 +143,69 @@ def test_figure_check_counts_only_figures_since_it_was_reset():
     with pytest.raises(nn_utils.CheckFailure, match="drew 0 image"):
         nn_utils.check_figure_produced(min_images=1)
     plt.close("all")
+
+
+def _tiny_network(rule):
+    """A fixed 'network' whose forward returns given outputs, and data it classifies."""
+    rng = np.random.default_rng(5)
+    if rule == "threshold":
+        outputs = {20: rng.uniform(size=(1, 20)), 30: rng.uniform(size=(1, 30))}
+        labels = {n: (rng.uniform(size=n) < 0.5).astype(float) for n in outputs}
+    else:
+        outputs = {20: rng.uniform(size=(4, 20)), 30: rng.uniform(size=(4, 30))}
+        labels = {n: rng.integers(0, 4, size=n).astype(float) for n in outputs}
+    data = {n: (np.zeros((3, n)), labels[n]) for n in outputs}
+
+    def forward(X, params):
+        return outputs[X.shape[1]], []
+
+    def predicted(n):
+        out = outputs[n]
+        return (out >= 0.5).astype(int).ravel() if rule == "threshold" else out.argmax(axis=0)
+
+    return forward, data[20], data[30], predicted
+
+
+@pytest.mark.parametrize("rule", ["threshold", "argmax"])
+def test_evaluation_check_accepts_the_true_accuracies_however_computed(rule):
+    forward, train, test, predicted = _tiny_network(rule)
+    right = [np.mean(predicted(20) == train[1]), np.mean(predicted(30) == test[1])]
+    with contextlib.redirect_stdout(io.StringIO()):
+        nn_utils.check_evaluation(right[0], right[1], forward, [], train, test, rule=rule)
+        nn_utils.check_evaluation(float(right[0]), round(float(right[1]), 3), forward, [],
+                                  train, test, rule=rule)
+        nn_utils.check_evaluation(np.float32(right[0]), np.array(right[1]), forward, [],
+                                  train, test, rule=rule)
+
+
+@pytest.mark.parametrize("rule,wrong,message", [
+    ("threshold", lambda train, test, n: (train, test * n), r"number of correct predictions"),
+    ("threshold", lambda train, test, n: (train, 100 * test), r"percentage"),
+    ("argmax", lambda train, test, n: (train, 1 - test), r"share of mistakes"),
+    ("threshold", lambda train, test, n: (train, train), r"accuracy on the other set"),
+    ("threshold", lambda train, test, n: (train, np.array([test, test])), r"expected one number"),
+    ("threshold", lambda train, test, n: (train, None), r"expected one number"),
+    ("argmax", lambda train, test, n: (train, 0.123456), r"are right for"),
+])
+def test_evaluation_check_names_the_wrong_accuracy(rule, wrong, message):
+    forward, train, test, predicted = _tiny_network(rule)
+    right = [np.mean(predicted(20) == train[1]), np.mean(predicted(30) == test[1])]
+    assert abs(right[0] - right[1]) > 1e-3  # so that "the other set" is recognisable
+    reported = wrong(right[0], right[1], 30)
+    with pytest.raises(nn_utils.CheckFailure, match=message) as failure:
+        nn_utils.check_evaluation(*reported, forward, [], train, test, rule=rule)
+    assert "test_accuracy" in str(failure.value)
+
+
+def test_evaluation_check_recognises_a_broadcast_column_and_an_argmax_over_one_unit():
+    labels = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0], dtype=float)
+    train = test = (np.zeros((3, 10)), labels)
+
+    def forward(X, params):  # right on every image
+        return (0.1 + 0.8 * labels).reshape(1, -1), []
+
+    column = np.mean(labels.reshape(-1, 1) == labels.reshape(1, -1))  # 0.58, not 1.0
+    with pytest.raises(nn_utils.CheckFailure, match=r"\(N, N\) table"):
+        nn_utils.check_evaluation(1.0, column, forward, [], train, test, rule="threshold")
+    with pytest.raises(nn_utils.CheckFailure, match=r"argmax always returns 0"):
+        nn_utils.check_evaluation(1.0, 0.7, forward, [], train, test, rule="threshold")

@@ -117,6 +117,12 @@ MUTANTS = [
            r"has 0 entries"),
     Mutant("parameters never updated", "q1train-impl", "    params = GD(params, grads, lr)\n",
            "    GD(params, grads, lr)\n", r"loss went from|accuracy .* below"),
+    Mutant("accuracy counted, not divided", "q1eval-impl",
+           "test_accuracy = np.mean(test_pred == test_y)",
+           "test_accuracy = np.sum(test_pred == test_y)", r"divide it by N"),
+    Mutant("test accuracy measured on the training set", "q2eval-impl",
+           "test_accuracy = np.mean(test_pred == test_y)",
+           "test_accuracy = np.mean(train_pred == train_y)", r"accuracy on the other set"),
     # Softmax
     Mutant("summed over the whole array", "q2softmax-impl", "e.sum(axis=0, keepdims=True)",
            "e.sum()", r"whole array"),

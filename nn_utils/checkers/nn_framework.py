@@ -407,7 +407,11 @@ def check_neural_network(NeuralNetwork, seed: int = 0, sizes=(5, 4, 3, 2), batch
 # ---------------------------------------------------------------------------------------
 
 def _einsum_calls(function, *args):
-    """Call ``function`` while counting its calls of np.einsum; return (result, count)."""
+    """Call ``function`` while counting its calls of np.einsum; return (result, count).
+
+    Calls through ``np.einsum`` and through a name bound to it in the function's module
+    (``from numpy import einsum``) both count.
+    """
     original = np.einsum
     calls = []
 
@@ -415,17 +419,34 @@ def _einsum_calls(function, *args):
         calls.append(a[0] if a else None)
         return original(*a, **k)
 
+    namespace = getattr(function, "__globals__", {})
+    aliases = [name for name, value in list(namespace.items()) if value is original]
     np.einsum = counting
+    for name in aliases:
+        namespace[name] = counting
     try:
         result = call_student(function.__name__, function, *args)
     finally:
         np.einsum = original
+        for name in aliases:
+            namespace[name] = original
     return result, len(calls)
 
 
 @checker
 def check_einsum(trace_einsum, matmul_einsum, batched_matmul_einsum, seed: int = 0):
-    """Check the three einsum exercises against numpy, and that each uses np.einsum."""
+    """Check the three einsum exercises against numpy, and that each uses np.einsum.
+
+    Each is a function of its arrays (a script's einsum calls wrapped one per function);
+    other code in the student's cell is not looked at.
+    """
+    for name, function in (("trace_einsum", trace_einsum), ("matmul_einsum", matmul_einsum),
+                           ("batched_matmul_einsum", batched_matmul_einsum)):
+        if not callable(function):
+            fail(name, f"is a {type(function).__name__}, not a function",
+                 f"define def {name}(...): return np.einsum(...). A script's result "
+                 "(an array) cannot be checked with other inputs: wrap its einsum call in "
+                 "the function.")
     rng = np.random.default_rng(seed)
     A, B = gaussian(rng, (5, 5)), gaussian(rng, (5, 3))
     first, second = gaussian(rng, (3, 4, 5)), gaussian(rng, (3, 5, 6))
@@ -499,3 +520,136 @@ def check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossE
         fail("NeuralNetwork.backward", f"the gradient of layer {name[1]}'s {name[0]} does not "
              "match the network's loss", hint or "check each class's own checker first; "
              "then that backward visits the layers in reverse order.", details)
+
+
+# ---------------------------------------------------------------------------------------
+# The iris search: results, best, best_network
+# ---------------------------------------------------------------------------------------
+
+def _final_loss(setting, value) -> float:
+    """The final training loss recorded for a setting: a number, or the last of a list."""
+    where = "iris search"
+    losses = np.asarray(value, dtype=object)
+    if losses.ndim == 1 and losses.size:
+        losses = losses[-1]
+    try:
+        return float(losses)
+    except (TypeError, ValueError):
+        fail(where, f"results[{setting!r}] is a {type(value).__name__}, expected the "
+             "setting's training losses (the list train returns) or its final training "
+             "loss (a number)",
+             "store results[(learning_rate, hidden_size)] = train(network, X_train, "
+             "Y_train, epochs=300); keep the networks in a dictionary of their own.")
+
+
+def _layer_parameters(network, n_in: int, n_classes: int) -> list:
+    """[(W, b), ...] of best_network's layers, as float arrays whose shapes chain."""
+    where = "iris search"
+    layers = getattr(network, "layers", None)
+    if network is None:
+        fail(where, "best_network is None", "store the network trained with the setting "
+             "best in best_network.")
+    if not isinstance(layers, (list, tuple)) or not layers:
+        fail(where, f"best_network is a {type(network).__name__} without a list of layers",
+             "best_network must be the NeuralNetwork trained with the best setting "
+             "(make_network builds one).")
+    found, width = [], n_in
+    for i, layer in enumerate(layers):
+        parameters = getattr(layer, "parameters", None)
+        if not isinstance(parameters, dict) or not {"W", "b"} <= set(parameters):
+            fail(where, f"layer {i} of best_network has no parameters 'W' and 'b'",
+                 "was best_network trained? Its layers create W and b on the first forward.")
+        W = np.array(parameters["W"], dtype=np.float64)
+        b = np.array(parameters["b"], dtype=np.float64).reshape(1, -1)
+        if W.ndim != 2 or W.shape[0] != width or b.shape[1] != W.shape[1]:
+            fail(where, f"layer {i} of best_network has W of shape {W.shape} and b of shape "
+                 f"{b.shape}, which do not take {width} inputs",
+                 "best_network must be a stack of FullyConnected layers for the 4 iris "
+                 "features (make_network builds one).")
+        found.append((W, b))
+        width = W.shape[1]
+    if width != n_classes:
+        fail(where, f"best_network has {width} outputs, expected one per class ({n_classes})")
+    return found
+
+
+@checker
+def check_iris_search(results, best, best_network, X_test, y_test, minimum: float = 0.9):
+    """Check the hyperparameter search on iris through what it left behind.
+
+    Args:
+        results: {(learning_rate, hidden_size): training losses (a list) or the final
+            training loss (a number)}, one entry per setting tried; at least three
+            learning rates and two hidden sizes.
+        best: the key of ``results`` with the lowest final training loss.
+        best_network: the NeuralNetwork trained with ``best``. Its test accuracy is
+            computed here from the W and b of its layers (ReLU between them), not by its
+            own forward.
+        X_test, y_test: the test features (N, 4) and integer labels (N,).
+        minimum: the test accuracy ``best_network`` must reach.
+    """
+    where = "iris search"
+    if not isinstance(results, dict) or not results:
+        found = "empty" if isinstance(results, dict) else f"a {type(results).__name__}"
+        fail(where, f"results is {found}, expected a dict {{(learning_rate, hidden_size): "
+             "training losses}", "fill results in the loop over the settings, one entry "
+             "per setting.")
+    for setting in results:
+        if not (isinstance(setting, tuple) and len(setting) == 2):
+            fail(where, f"results has the key {setting!r}, expected a pair "
+                 "(learning_rate, hidden_size)")
+    try:
+        rates = sorted({float(rate) for rate, _ in results})
+        sizes = sorted({int(size) for _, size in results})
+    except (TypeError, ValueError):
+        fail(where, f"results has keys {list(results)[:3]}, expected pairs of numbers "
+             "(learning_rate, hidden_size)")
+    if len(rates) < 3 or len(sizes) < 2:
+        fail(where, f"results holds {len(results)} settings with the learning rates {rates} "
+             f"and the hidden sizes {sizes}",
+             "try at least three learning rates and two hidden sizes, every combination, "
+             "one entry of results per setting.")
+    final = {setting: _final_loss(setting, value) for setting, value in results.items()}
+    if not isinstance(best, tuple) or best not in results:
+        fail(where, f"best is {best!r}, which is not a key of results",
+             "best = min(results, key=...) over the final training losses.")
+    finite = {k: v for k, v in final.items() if np.isfinite(v)}
+    lowest = min(finite, key=finite.get) if finite else best
+    if finite and not final[best] <= finite[lowest] + 1e-12 * max(1.0, abs(finite[lowest])):
+        fail(where, f"best is {best!r}, whose final training loss is {final[best]:.6g}, but "
+             f"{lowest!r} reached {finite[lowest]:.6g}",
+             "choose the setting with the lowest final training loss (not the test "
+             "accuracy: the test set only judges the choice).")
+    X = np.asarray(X_test, dtype=np.float64)
+    labels = np.asarray(y_test).ravel()
+    layers = _layer_parameters(best_network, X.shape[1], int(labels.max()) + 1)
+    rate, size = best
+    hidden = [W.shape[1] for W, _ in layers[:-1]]
+    if len(hidden) == 1 and hidden[0] != int(size):
+        fail(where, f"best_network has {hidden[0]} hidden units, but best = {best!r} names "
+             f"hidden size {size}",
+             "store the network trained with the best setting, not the last one trained.")
+    network_rate = getattr(best_network, "learning_rate", None)
+    if isinstance(network_rate, (int, float)) and not np.isclose(network_rate, float(rate)):
+        fail(where, f"best_network has learning rate {network_rate}, but best = {best!r} "
+             f"names {rate}",
+             "store the network trained with the best setting, not the last one trained.")
+    with np.errstate(all="ignore"):
+        for W, b in layers[:-1]:
+            X = np.maximum(0.0, X @ W + b)
+        W, b = layers[-1]
+        predicted = np.argmax(X @ W + b, axis=1)
+    accuracy = float(np.mean(predicted == labels))
+    print(f"best = {best!r}: test accuracy of best_network {accuracy:.4f} "
+          f"(required {minimum:g})")
+    if not accuracy >= minimum:
+        hint = ("every final training loss is nan or infinite: training diverged. Make the "
+                "gradient checks above pass first; then try smaller learning rates."
+                if not finite else
+                "if the gradient checks pass, the network is not learning: is update called "
+                "after each backward, and does best_network hold the trained layers? A "
+                "training loss that stays near log(3) = 1.10 means nothing is learned.")
+        fail(where, f"best_network's test accuracy is {accuracy:.4f}, below the required "
+             f"{minimum:g} (computed from the W and b of its layers)", hint,
+             ["final training losses: " + ", ".join(f"{k!r}: {v:.4f}"
+                                                    for k, v in final.items())])

@@ -70,8 +70,9 @@ print(f"train {X_train.shape}, test {X_test.shape}, classes {K}")
 # $$\mathrm{softmax}(x)_i = \frac{e^{x_i}}{\sum_{j=1}^{N} e^{x_j}},$$
 #
 # and the cross-entropy needs its logarithm, which involves
-# $\log \sum_{j} e^{x_j}$. For logits of a few hundred, $e^{x_j}$ overflows. The fix
-# rests on two facts, which you prove here.
+# $\log \sum_{j} e^{x_j}$. In float64, $e^{x}$ overflows to `inf` once $x$ passes about
+# 709 ($\ln$ of the largest float64, about $1.8 \times 10^{308}$), and underflows to 0 below
+# about $-745$. The fix rests on two facts, which you prove here.
 #
 # **Prove** that for any constant $a \in \mathbb{R}$
 #

@@ -179,6 +179,12 @@ nn_utils.check_relu_functions(relu_forward, relu_backward, seed=202, shapes=((1,
 #
 # This pair comes up in every hidden layer, so it gets its own "sandwich" layer built
 # from the two above. Its cache holds both caches.
+#
+# **You write this one.** In the original version of this homework
+# `affine_relu_forward` and `affine_relu_backward` were handed out already written; here
+# they are a graded task (3 points). Complete both in the cell below, building on your
+# `affine_*` and `relu_*` functions: the cell gives only their signatures, and nothing
+# else in the notebook defines them.
 
 # %% grade_id="affinerelu-impl" kind="solution"
 def affine_relu_forward(x, w, b):

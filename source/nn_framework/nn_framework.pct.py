@@ -52,6 +52,8 @@ import nn_utils
 # gradient of the loss with respect to the activation's output; calling it runs
 # `forward`. A layer keeps `parameters`, `cache` and `gradients` in OrderedDicts and
 # creates its parameters the first time it sees an input, when the input size is known.
+# `pad2d(X, pad, kernel_shape, stride)` zero-pads images for Conv2D and Pool2D (6.2,
+# 6.3) and returns the padded array with the padding used, `(top, bottom, left, right)`.
 
 # %% grade_id="framework" kind="readonly"
 class Activation(ABC):
@@ -78,8 +80,12 @@ class Linear(Activation):
 
 
 def initialize_weights(name: str = "xavier_uniform"):
-    """A function shape -> random weights; fan-in and fan-out are the first and last axes
-    (times the kernel area for convolution kernels)."""
+    """A function shape -> random weights.
+
+    fan_in is the second-to-last axis and fan_out the last: n_in and n_out of a dense
+    W (n_in, n_out); for a kernel W (kernel_rows, kernel_cols, n_in, n_out) both are
+    multiplied by the kernel area, the product of the leading axes.
+    """
 
     def init(shape):
         receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
@@ -113,6 +119,33 @@ class Layer(ABC):
 
     @abstractmethod
     def backward(self, dLdY: np.ndarray) -> np.ndarray: ...
+
+
+def pad2d(X: np.ndarray, pad, kernel_shape=None, stride=None):
+    """Zero-pad the rows and columns of images X (batch, rows, cols, channels).
+
+    pad is an int p (p zeros on every side), a pair (p_rows, p_cols), a 4-tuple
+    (top, bottom, left, right), "valid" (no zeros) or "same" ((k - 1) // 2 zeros on
+    both sides of an axis whose kernel size is k; needs kernel_shape). stride is
+    accepted and not used: "same" pads alike for every stride.
+
+    Returns (X_pad, p): X_pad of shape (batch, rows + p[0] + p[1], cols + p[2] + p[3],
+    channels) and p = (top, bottom, left, right), so that
+    X_pad[:, p[0]:p[0] + rows, p[2]:p[2] + cols, :] is X again.
+    """
+    if isinstance(pad, str) and pad == "same" and kernel_shape is not None:
+        rows, cols = (kernel_shape[0] - 1) // 2, (kernel_shape[1] - 1) // 2
+        p = (rows, rows, cols, cols)
+    elif isinstance(pad, str) and pad == "valid":
+        p = (0, 0, 0, 0)
+    elif isinstance(pad, (int, np.integer)):
+        p = (int(pad),) * 4
+    elif isinstance(pad, (tuple, list)) and len(pad) in (2, 4):
+        p = tuple(int(v) for v in pad)
+        p = (p[0], p[0], p[1], p[1]) if len(p) == 2 else p
+    else:
+        raise ValueError(f"pad2d: cannot pad with pad={pad!r} (kernel_shape={kernel_shape!r})")
+    return np.pad(X, ((0, 0), (p[0], p[1]), (p[2], p[3]), (0, 0))), p
 
 
 # %% [markdown]
@@ -425,54 +458,58 @@ def make_network(hidden_size, learning_rate):
 
 # %% [markdown]
 # Before training, check the whole network end to end: a network of your classes must
-# back-propagate the right gradient into every layer (2 of the 6 points below).
+# back-propagate the right gradient into every layer (2 of the 6 points below; hidden
+# tests repeat it with other sizes).
 
 # %% grade_id="iris-gradients" kind="test" points=2
 nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy)
+### BEGIN HIDDEN TESTS
+nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
+                                 seed=13, sizes=(7, 3, 4), batch=5)
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Code (4 more points).** Try at least three learning rates and two hidden sizes (300
-# epochs each, `np.random.seed(0)` before building each network). Keep the setting with
-# the lowest *training* loss in `best`, its network in `best_network` and its losses
-# in `best_losses`; then print its test loss and accuracy. A hidden test trains a
-# network of your classes and requires a test accuracy of at least 0.9.
+# **Code (4 more points).** Search over at least three learning rates and two hidden
+# sizes, every combination: for each setting call `np.random.seed(0)`, build the
+# network with `make_network` and train it for 300 epochs with `train`. Leave the
+# search's result in these names, which the check below reads:
+#
+# * `results[(learning_rate, hidden_size)]`: that setting's training losses, the list
+#   `train` returns (or just the final training loss, a number), one entry per setting;
+# * `best`: the key of `results` with the lowest final *training* loss;
+# * `best_network`: the network trained with the setting `best`;
+# * `best_losses`: its training losses, for the plot below.
+#
+# The check computes the test accuracy of `best_network` itself, from the parameters of
+# its layers (a forward pass with ReLU hidden layers), and requires at least 0.9 (27 of
+# the 30 test flowers); a correct search gets 29 or more right. It also checks that
+# `results` holds at least three learning rates and two hidden sizes, that `best` is the
+# lowest final training loss in `results` and that `best_network` has the hidden size
+# (and learning rate) `best` names. These 4 points grade your search; the plot and the report below are
+# graded by a person.
 
 # %% grade_id="iris-search" kind="solution"
-results = {}
+results = {}  # (learning_rate, hidden_size) -> training losses of that setting
+best, best_network, best_losses = None, None, None
 ### BEGIN SOLUTION
+networks = {}
 for learning_rate in (0.01, 0.1, 0.5):
     for hidden_size in (5, 20):
         np.random.seed(0)
         network = make_network(hidden_size, learning_rate)
-        losses = train(network, X_train, Y_train, epochs=300)
-        results[(learning_rate, hidden_size)] = (losses[-1], network, losses)
+        results[(learning_rate, hidden_size)] = train(network, X_train, Y_train, epochs=300)
+        networks[(learning_rate, hidden_size)] = network
         print(f"learning rate {learning_rate:<5} hidden {hidden_size:<3} "
-              f"final training loss {losses[-1]:.4f}")
-best = min(results, key=lambda setting: results[setting][0])
-_, best_network, best_losses = results[best]
+              f"final training loss {results[(learning_rate, hidden_size)][-1]:.4f}")
+best = min(results, key=lambda setting: results[setting][-1])
+best_network, best_losses = networks[best], results[best]
 ### END SOLUTION
 Y_hat, test_loss = best_network.predict(X_test, Y_test)
 test_accuracy = np.mean(Y_hat.argmax(axis=1) == y_test)
 print(f"best {best}: test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}")
 
-# %% grade_id="iris-hidden" kind="test" points=4
-# Hidden tests for 5.2 run here when your notebook is graded: a network built from your
-# classes, trained on iris, must reach a test accuracy of at least 0.9; then the
-# end-to-end gradient check runs again with other sizes.
-### BEGIN HIDDEN TESTS
-np.random.seed(1)
-with nn_utils.quiet_numpy():
-    _network = NeuralNetwork([FullyConnected(16, ReLU()), FullyConnected(3, SoftMax())],
-                             CrossEntropy(), 0.2)
-    for _ in range(300):
-        _network.backward(Y_train, _network.forward(X_train))
-        _network.update()
-    _predicted = np.asarray(_network.forward(X_test)).argmax(axis=1)
-_accuracy = nn_utils.check_accuracy(_predicted, y_test, 0.9, "iris test accuracy")
-print(f"iris test accuracy {_accuracy:.4f} (required 0.9)")
-nn_utils.check_network_gradients(NeuralNetwork, FullyConnected, ReLU, SoftMax, CrossEntropy,
-                                 seed=13, sizes=(7, 3, 4), batch=5)
-### END HIDDEN TESTS
+# %% grade_id="iris-check" kind="test" points=4
+nn_utils.check_iris_search(results, best, best_network, X_test, y_test, minimum=0.9)
 
 # %% [markdown]
 # **Plot and report (3 points, graded by a person).** Plot the training loss of the best
@@ -504,6 +541,14 @@ print("A learning rate of 0.01 barely moves in 300 steps; 0.1 and 0.5 converge, 
 # * `matmul_einsum(A, B)`: the matrix product, like `A @ B`;
 # * `batched_matmul_einsum(A, B)`: for A (b, n, k) and B (b, k, m), the product of each
 #   pair of matrices, like `np.matmul(A, B)`.
+#
+# **A change from the original homework.** There, this part was a script: make random
+# arrays, compute each result with `np.einsum` and with numpy, print both and their
+# difference. Here the three einsum calls must sit in these three functions, so that
+# the check can call them with inputs of its own. If you have such a script, move each
+# `np.einsum(...)` into the `return` line of its function, with the script's arrays
+# renamed to the function's arguments (`A`, `B`). You may keep the script's comparisons
+# and prints below the functions, in the same cell: the check ignores them.
 
 # %% grade_id="einsum-impl" kind="solution"
 def trace_einsum(A):
@@ -538,8 +583,13 @@ nn_utils.check_einsum(trace_einsum, matmul_einsum, batched_matmul_einsum)
 #   \, W[i, k, c, f].$$
 #
 # The output has $\lfloor (\text{rows} + 2p - k_r) / s \rfloor + 1$ rows (and likewise
-# columns). `pad="same"` keeps the size at stride 1, `"valid"` means no padding, and an
-# integer pads that many zeros.
+# columns). `pad="valid"` means no padding and an integer $p$ pads $p$ zeros on every
+# side. `pad="same"` pads $p = \lfloor (k - 1) / 2 \rfloor$ zeros on both sides of an
+# axis with kernel size $k$: for an **odd** $k$ at stride 1 the output keeps the input's
+# size (at stride $s$ it has $\lceil \text{rows} / s \rceil$ rows); for an even $k$ it
+# is one row (or column) smaller, since $k - 1$ zeros cannot be split evenly between
+# the two sides. `_init_parameters` turns `self.pad` into a pair `(pad_rows, pad_cols)`,
+# and the given `pad2d(X, self.pad, self.kernel_shape, self.stride)` pads `X` with it.
 #
 # **Written (4 points).** Give $\partial L / \partial b_f$, $\partial L / \partial
 # W[i, k, c, f]$ and $\partial L / \partial X_{\text{pad}}[n, x, y, c]$ in terms of
@@ -590,18 +640,26 @@ class Conv2D(Layer):
             self.pad = ((self.kernel_shape[0] - 1) // 2, (self.kernel_shape[1] - 1) // 2)
         elif self.pad == "valid":
             self.pad = (0, 0)
-        elif isinstance(self.pad, int):
-            self.pad = (self.pad, self.pad)
+        elif isinstance(self.pad, (int, np.integer)):
+            self.pad = (int(self.pad), int(self.pad))
+        elif isinstance(self.pad, (tuple, list)) and len(self.pad) == 2:
+            self.pad = tuple(self.pad)
+        else:
+            raise ValueError(f"Conv2D: pad must be 'same', 'valid', an int or a pair, "
+                             f"got {self.pad!r}")
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Activation of the cross-correlation of X (batch, rows, cols, n_in)."""
+        """Activation of the cross-correlation of X (batch, rows, cols, n_in).
+
+        Returns Y of shape (batch, out_rows, out_cols, n_out).
+        """
         if self.n_in is None:
             self._init_parameters(X.shape)
         ### BEGIN SOLUTION
         W, b = self.parameters["W"], self.parameters["b"]
         kernel_rows, kernel_cols = self.kernel_shape
-        (pad_rows, pad_cols), s = self.pad, self.stride
-        X_pad = np.pad(X, ((0, 0), (pad_rows, pad_rows), (pad_cols, pad_cols), (0, 0)))
+        s = self.stride
+        X_pad, _ = pad2d(X, self.pad, self.kernel_shape, s)
         windows = np.lib.stride_tricks.sliding_window_view(
             X_pad, (kernel_rows, kernel_cols), axis=(1, 2))[:, ::s, ::s]
         # windows: (batch, out_rows, out_cols, n_in, kernel_rows, kernel_cols)
@@ -611,14 +669,16 @@ class Conv2D(Layer):
         return self.activation(Z)
 
     def backward(self, dLdY: np.ndarray) -> np.ndarray:
-        """Fill self.gradients; return dL/dX with the shape of X."""
+        """Fill self.gradients["W"] (kernel_rows, kernel_cols, n_in, n_out) and ["b"]
+        (1, n_out) for dLdY (batch, out_rows, out_cols, n_out); return dL/dX, the shape
+        of X."""
         ### BEGIN SOLUTION
         X, W = self.cache["X"], self.parameters["W"]
         Z = self.cache["Z"]
         kernel_rows, kernel_cols = self.kernel_shape
-        (pad_rows, pad_cols), s = self.pad, self.stride
+        s = self.stride
         dZ = self.activation.backward(Z, dLdY)
-        X_pad = np.pad(X, ((0, 0), (pad_rows, pad_rows), (pad_cols, pad_cols), (0, 0)))
+        X_pad, p = pad2d(X, self.pad, self.kernel_shape, s)
         dX_pad = np.zeros_like(X_pad)
         dW = np.zeros_like(W)
         out_rows, out_cols = dZ.shape[1], dZ.shape[2]
@@ -630,7 +690,7 @@ class Conv2D(Layer):
                 dX_pad[:, rows, cols, :] += np.einsum("nxyf,cf->nxyc", dZ, W[i, k])
         self.gradients["W"] = dW
         self.gradients["b"] = dZ.sum(axis=(0, 1, 2))[None, :]
-        dX = dX_pad[:, pad_rows:pad_rows + X.shape[1], pad_cols:pad_cols + X.shape[2], :]
+        dX = dX_pad[:, p[0]:p[0] + X.shape[1], p[2]:p[2] + X.shape[2], :]
         ### END SOLUTION
         return dX
 
@@ -648,17 +708,32 @@ nn_utils.check_conv2d(Conv2D, seed=13)
 # ## 6.3 Pooling
 #
 # `Pool2D` slides a window over each channel and keeps its maximum (`mode="max"`) or its
-# mean (`mode="average"`).
+# mean (`mode="average"`). Its `__init__` (given) resolves `pad` as `Conv2D` does
+# (`"same"`, `"valid"`, an int or a pair) into `self.pad = (pad_rows, pad_cols)`, and
+# sets `self.pool_fn` (`np.max` or `np.mean`) and, for max pooling,
+# `self.arg_pool_fn = np.argmax`; use them if you like, with `pad2d` for the padding.
+#
+# **Ties in max pooling.** When several entries of a window share its maximum, the
+# maximum is not differentiable there, and any split of the output's gradient among
+# the tied entries that adds up to the whole is a valid (sub)gradient. The model
+# solution gives it all to one of them, the first in the order of
+# `self.arg_pool_fn` (`np.argmax` over the flattened window), as PyTorch does. The
+# checks accept that, an even split among the ties, and also the common mask
+# `window == window.max()` that gives every tied entry the whole gradient: it is not a
+# subgradient, but it differs only on exact ties, which in a network mostly happen in
+# windows of zeros after a ReLU, whose backward discards them anyway. Sending gradient
+# to an entry that is not a maximum, or none to a window's maxima, fails.
 #
 # **Written (3 points).** What must each kind of pooling remember from the forward pass
 # to compute its backward pass, and where does the gradient of each output go?
 
 # %% [markdown] grade_id="pool-derivation" kind="answer" points=3
 # **Model answer.** Max pooling must remember where each window's maximum was (or the
-# input, to find it again): the whole gradient of an output goes to that one input, and
-# inputs that win several overlapping windows add up their gradients. Average pooling
-# needs only the input's shape and the window size: each output's gradient is divided
-# by the window size and added to every input in the window.
+# input, to find it again): the whole gradient of an output goes to that one input (on
+# a tie, to one of the tied inputs, or split among them), and inputs that win several
+# overlapping windows add up their gradients. Average pooling needs only the input's
+# shape and the window size: each output's gradient is divided by the window size and
+# added to every input in the window.
 #
 # **Rubric.** 1 for max (the arg-max); 1 for average (the window size and shape only);
 # 1 for saying that overlapping windows accumulate.
@@ -666,45 +741,68 @@ nn_utils.check_conv2d(Conv2D, seed=13)
 # %% grade_id="pool-impl" kind="solution"
 class Pool2D(Layer):
     def __init__(self, kernel_shape: Tuple[int, int], mode: str = "max", stride: int = 1,
-                 pad: int = 0):
+                 pad=0):
         super().__init__()
-        self.kernel_shape = kernel_shape
+        if isinstance(kernel_shape, int):
+            kernel_shape = (kernel_shape, kernel_shape)
+        self.kernel_shape = tuple(kernel_shape)
         self.stride = stride
-        self.pad = (pad, pad) if isinstance(pad, int) else tuple(pad)
+        if isinstance(pad, str) and pad == "same":
+            self.pad = ((self.kernel_shape[0] - 1) // 2, (self.kernel_shape[1] - 1) // 2)
+        elif isinstance(pad, str) and pad == "valid":
+            self.pad = (0, 0)
+        elif isinstance(pad, (int, np.integer)):
+            self.pad = (int(pad), int(pad))
+        elif isinstance(pad, (tuple, list)) and len(pad) == 2:
+            self.pad = tuple(pad)
+        else:
+            raise ValueError(f"Pool2D: pad must be 'same', 'valid', an int or a pair, got {pad!r}")
         self.mode = mode
-        self.pool_fn = np.max if mode == "max" else np.mean
+        if mode == "max":
+            self.pool_fn, self.arg_pool_fn = np.max, np.argmax
+        elif mode == "average":
+            self.pool_fn, self.arg_pool_fn = np.mean, None
+        else:
+            raise ValueError(f"Pool2D: mode must be 'max' or 'average', got {mode!r}")
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Pooled array (batch, out_rows, out_cols, channels) of X (batch, rows, cols, channels)."""
         ### BEGIN SOLUTION
         kernel_rows, kernel_cols = self.kernel_shape
-        (pad_rows, pad_cols), s = self.pad, self.stride
-        X_pad = np.pad(X, ((0, 0), (pad_rows, pad_rows), (pad_cols, pad_cols), (0, 0)))
+        s = self.stride
+        X_pad, p = pad2d(X, self.pad, self.kernel_shape, s)
         windows = np.lib.stride_tricks.sliding_window_view(
             X_pad, (kernel_rows, kernel_cols), axis=(1, 2))[:, ::s, ::s]
+        # windows: (batch, out_rows, out_cols, channels, kernel_rows, kernel_cols)
         pooled = self.pool_fn(windows, axis=(4, 5))
-        self.cache["X_pad"], self.cache["X_shape"] = X_pad, X.shape
-        self.cache["pooled"] = pooled
+        self.cache["X_pad"], self.cache["p"], self.cache["X_shape"] = X_pad, p, X.shape
         ### END SOLUTION
         return pooled
 
     def backward(self, dLdY: np.ndarray) -> np.ndarray:
-        """dL/dX for dLdY (batch, out_rows, out_cols, channels)."""
+        """dL/dX (batch, rows, cols, channels) for dLdY (batch, out_rows, out_cols, channels)."""
         ### BEGIN SOLUTION
         kernel_rows, kernel_cols = self.kernel_shape
-        (pad_rows, pad_cols), s = self.pad, self.stride
-        X_pad, X_shape, pooled = self.cache["X_pad"], self.cache["X_shape"], self.cache["pooled"]
+        s = self.stride
+        X_pad, p, X_shape = self.cache["X_pad"], self.cache["p"], self.cache["X_shape"]
+        windows = np.lib.stride_tricks.sliding_window_view(
+            X_pad, (kernel_rows, kernel_cols), axis=(1, 2))[:, ::s, ::s]
+        if self.mode == "max":
+            # The whole gradient goes to one maximum per window: the first one argmax finds.
+            flat = windows.reshape(windows.shape[:4] + (kernel_rows * kernel_cols,))
+            winner = self.arg_pool_fn(flat, axis=-1)
+            share = np.arange(kernel_rows * kernel_cols) == winner[..., None]
+            share = share.reshape(windows.shape)
+        else:
+            share = np.full(windows.shape, 1.0 / (kernel_rows * kernel_cols))
         dX_pad = np.zeros_like(X_pad)
         out_rows, out_cols = dLdY.shape[1], dLdY.shape[2]
         for i in range(kernel_rows):
             for k in range(kernel_cols):
                 rows = slice(i, i + s * (out_rows - 1) + 1, s)
                 cols = slice(k, k + s * (out_cols - 1) + 1, s)
-                if self.mode == "max":
-                    dX_pad[:, rows, cols, :] += dLdY * (X_pad[:, rows, cols, :] == pooled)
-                else:
-                    dX_pad[:, rows, cols, :] += dLdY / (kernel_rows * kernel_cols)
-        dX = dX_pad[:, pad_rows:pad_rows + X_shape[1], pad_cols:pad_cols + X_shape[2], :]
+                dX_pad[:, rows, cols, :] += dLdY * share[..., i, k]
+        dX = dX_pad[:, p[0]:p[0] + X_shape[1], p[2]:p[2] + X_shape[2], :]
         ### END SOLUTION
         return dX
 

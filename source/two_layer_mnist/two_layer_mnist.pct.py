@@ -338,39 +338,51 @@ plt.show()
 
 # %% grade_id="q1train-hidden" kind="test" points=5
 # Hidden tests for training run here when your notebook is graded: 100 recorded losses
-# that go down to a level a correct network reaches on this data set.
+# that go down to a level a correct network reaches on this data set, and a trained
+# network that reaches the test accuracy in the table below.
 ### BEGIN HIDDEN TESTS
 _max_final = {"real": 0.20, "standin": 0.17}[DATA.kind]
 nn_utils.check_loss_history(loss_history, epochs=100, max_final_loss=_max_final)
 print(f"final loss {loss_history[-1]:.4f} on {DATA.kind} MNIST (required <= {_max_final})")
+_limit = {"real": 0.93, "standin": 0.93}[DATA.kind]
+_predicted = (np.asarray(forward(test_x, params)[0]) >= 0.5).astype(int).ravel()
+_accuracy = nn_utils.check_accuracy(_predicted, test_y, _limit, "binary test accuracy")
+print(f"binary test accuracy {_accuracy:.4f} on {DATA.kind} MNIST (required {_limit})")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Evaluation [5 points]
-#
-# The output is $p(y = 1 \mid x)$. Predict 1 where it is at least 0.5 and 0 elsewhere,
-# and print the accuracy on the training and the test set.
+# The hidden test of the training above also measures, with your `forward`, the test
+# accuracy the trained network reaches: those points reward training that works.
 #
 # | data | required test accuracy |
 # |---|---|
 # | real MNIST | 0.93 |
 # | the offline stand-in | 0.93 |
+#
+# ### Evaluation [5 points]
+#
+# The output is $p(y = 1 \mid x)$. Predict 1 where it is at least 0.5 and 0 elsewhere,
+# and compute the accuracy (the fraction of images classified correctly) on the training
+# and on the test set. **Store the two fractions in `train_accuracy` and `test_accuracy`**:
+# the cell prints them, and the hidden test grades your evaluation by comparing them with
+# what your network's predictions really score. These points are for evaluating
+# correctly, whatever accuracy the network reached.
 
 # %% grade_id="q1eval-impl" kind="solution"
 ### BEGIN SOLUTION
 train_pred = (forward(train_x, params)[0] >= 0.5).astype(float).ravel()
 test_pred = (forward(test_x, params)[0] >= 0.5).astype(float).ravel()
-print("Training accuracy:", np.mean(train_pred == train_y))
-print("Test accuracy:", np.mean(test_pred == test_y))
+train_accuracy = np.mean(train_pred == train_y)
+test_accuracy = np.mean(test_pred == test_y)
 ### END SOLUTION
+print("Training accuracy:", train_accuracy)
+print("Test accuracy:", test_accuracy)
 
 # %% grade_id="q1eval-hidden" kind="test" points=5
 # Hidden tests for the evaluation run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
-_limit = {"real": 0.93, "standin": 0.93}[DATA.kind]
-_predicted = (np.asarray(forward(test_x, params)[0]) >= 0.5).astype(int).ravel()
-_accuracy = nn_utils.check_accuracy(_predicted, test_y, _limit, "binary test accuracy")
-print(f"binary test accuracy {_accuracy:.4f} on {DATA.kind} MNIST (required {_limit})")
+nn_utils.check_evaluation(train_accuracy, test_accuracy, forward, params,
+                          (train_x, train_y), (test_x, test_y), rule="threshold")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -505,22 +517,15 @@ print("Test data shape:", test_x.shape)
 # ### The network [5 points for the initialisation, 10 for forward and backward]
 #
 # The hidden layer keeps the sigmoid; the output layer has 10 units and the softmax.
-# Initialise as before with `layer_dims = [784, 256, 10]`: if your `TwoLayerNetwork`
-# reads every size from `layer_dims`, keep it (the cell below may simply be left as it
-# is); otherwise define it again here.
+# Initialise as before with `layer_dims = [784, 256, 10]`. If your `TwoLayerNetwork`
+# from question 1 reads every size from `layer_dims`, there is nothing to write: the cell
+# below may simply be left as it is, and the check after it uses your question 1 version.
+# If yours has sizes written in, define `TwoLayerNetwork` again in that cell so that it
+# takes them from `layer_dims`.
 
-# %% grade_id="q2init-impl" kind="solution"
-def TwoLayerNetwork(layer_dims=[784, 256, 10]):
-    """Initial parameters [W1, b1, W2, b2] for layer sizes [D, H, K]."""
-    np.random.seed(3)
-    ### BEGIN SOLUTION
-    n_in, n_hidden, n_out = layer_dims
-    W1 = np.random.normal(0.0, 0.01, size=(n_hidden, n_in))
-    b1 = np.zeros((n_hidden, 1))
-    W2 = np.random.normal(0.0, 0.01, size=(n_out, n_hidden))
-    b2 = np.zeros((n_out, 1))
-    ### END SOLUTION
-    return [W1, b1, W2, b2]
+# %% grade_id="q2init-own" kind="open"
+# Optional: define TwoLayerNetwork(layer_dims) again here only if your version from
+# question 1 does not read every size from layer_dims.
 
 
 # %% grade_id="q2init-check" kind="test" points=5
@@ -619,41 +624,63 @@ plt.xlabel("Epochs")
 plt.ylabel("Training Loss")
 plt.show()
 
-# %% grade_id="q2train-hidden" kind="test" points=5
-# Hidden tests for training run here when your notebook is graded.
-### BEGIN HIDDEN TESTS
-_max_final = {"real": 0.25, "standin": 0.27}[DATA.kind]
-nn_utils.check_loss_history(loss_history, epochs=150, max_final_loss=_max_final)
-print(f"final loss {loss_history[-1]:.4f} on {DATA.kind} MNIST (required <= {_max_final})")
-### END HIDDEN TESTS
-
 # %% [markdown]
-# ### Evaluation [5 points]
-#
-# Predict the class with the highest probability, $\hat{y}_i = \arg\max_c P_{c,i}$, and
-# print the training and test accuracy.
+# The hidden test of training also measures, with your `forward`, the trained network's
+# test accuracy against this table:
 #
 # | data | required test accuracy |
 # |---|---|
 # | real MNIST | 0.90 |
 # | the offline stand-in | 0.88 |
 
-# %% grade_id="q2eval-impl" kind="solution"
-### BEGIN SOLUTION
-train_pred = forward(train_x, params)[0].argmax(axis=0)
-test_pred = forward(test_x, params)[0].argmax(axis=0)
-print("Training accuracy:", np.mean(train_pred == train_y))
-print("Test accuracy:", np.mean(test_pred == test_y))
-### END SOLUTION
-
-# %% grade_id="q2eval-hidden" kind="test" points=5
-# Hidden tests for the evaluation run here when your notebook is graded.
+# %% grade_id="q2train-hidden" kind="test" points=5
+# Hidden tests for training run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+_max_final = {"real": 0.25, "standin": 0.27}[DATA.kind]
+nn_utils.check_loss_history(loss_history, epochs=150, max_final_loss=_max_final)
+print(f"final loss {loss_history[-1]:.4f} on {DATA.kind} MNIST (required <= {_max_final})")
 _limit = {"real": 0.90, "standin": 0.88}[DATA.kind]
 _predicted = np.asarray(forward(test_x, params)[0]).argmax(axis=0)
 _accuracy = nn_utils.check_accuracy(_predicted, test_y, _limit, "multiclass test accuracy")
 print(f"multiclass test accuracy {_accuracy:.4f} on {DATA.kind} MNIST (required {_limit})")
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Evaluation [5 points]
+#
+# Predict the class with the highest probability, $\hat{y}_i = \arg\max_c P_{c,i}$, and
+# compute the training and test accuracy. As in question 1, store them in
+# `train_accuracy` and `test_accuracy`: the hidden test compares them with what your
+# network's predictions really score.
+
+# %% grade_id="q2eval-impl" kind="solution"
+### BEGIN SOLUTION
+train_pred = forward(train_x, params)[0].argmax(axis=0)
+test_pred = forward(test_x, params)[0].argmax(axis=0)
+train_accuracy = np.mean(train_pred == train_y)
+test_accuracy = np.mean(test_pred == test_y)
+### END SOLUTION
+print("Training accuracy:", train_accuracy)
+print("Test accuracy:", test_accuracy)
+
+# %% grade_id="q2eval-hidden" kind="test" points=5
+# Hidden tests for the evaluation run here when your notebook is graded.
+### BEGIN HIDDEN TESTS
+nn_utils.check_evaluation(train_accuracy, test_accuracy, forward, params,
+                          (train_x, train_y), (test_x, test_y), rule="argmax")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Optional: the digits it gets wrong [0 points]
+#
+# As in question 1, it is worth looking at test images the network misclassifies, each
+# titled with its true and its predicted digit: which digits does it confuse, and would a
+# person hesitate too? The cell below is yours and is not graded; leave it as it is if
+# you skip this part.
+
+# %% grade_id="q2vis-own" kind="open"
+# Optional, not graded: for example, the first 10 misclassified test images, titled
+# "true 4, said 9", with nn_utils.show_images(images, titles).
 
 # %% [markdown]
 # ## Two slips worth avoiding
@@ -664,7 +691,8 @@ print(f"multiclass test accuracy {_accuracy:.4f} on {DATA.kind} MNIST (required 
 #
 # **Sum or mean over the samples?** `delta2 @ Y1.T` already adds up the $N$ per-sample
 # gradients $\delta^{(2)}_i {y^{(1)}_i}^T$. Divide by $N$ once, to match the mean loss.
-# Dividing twice (or not at all) scales the gradient by $N$, and the checks say so.
+# Dividing twice scales the gradient by $1/N$, and not dividing at all scales it by $N$;
+# the checks say which of the two happened.
 #
 # ## Submitting
 #

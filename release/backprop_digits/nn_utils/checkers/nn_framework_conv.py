@@ -44,6 +44,16 @@ def _out_size(size: int, kernel: int, pad: int, stride: int) -> int:
     return (size + 2 * pad - kernel) // stride + 1
 
 
+def _resolve_pad(pad, kernel) -> tuple:
+    """(pad_rows, pad_cols) for pad = "same", "valid" or an int, as the layers resolve it."""
+    kh, kw = kernel
+    if pad == "same":
+        return ((kh - 1) // 2, (kw - 1) // 2)
+    if pad == "valid":
+        return (0, 0)
+    return (int(pad), int(pad))
+
+
 class ConvCase(NamedTuple):
     """One Conv2D setting: X is (batch, rows, cols, n_in) and the layer has n_out filters."""
 
@@ -57,12 +67,7 @@ class ConvCase(NamedTuple):
     pad: object = "same"  # "same", "valid" or an int
 
     def resolved_pad(self) -> tuple:
-        kh, kw = self.kernel
-        if self.pad == "same":
-            return ((kh - 1) // 2, (kw - 1) // 2)
-        if self.pad == "valid":
-            return (0, 0)
-        return (int(self.pad), int(self.pad))
+        return _resolve_pad(self.pad, self.kernel)
 
     def x_shape(self) -> tuple:
         return (self.batch, self.rows, self.cols, self.n_in)
@@ -88,10 +93,10 @@ class PoolCase(NamedTuple):
     channels: int
     kernel: tuple
     stride: int = 1
-    pad: int = 0
+    pad: object = 0  # an int, "same" or "valid"
 
     def resolved_pad(self) -> tuple:
-        return (int(self.pad), int(self.pad))
+        return _resolve_pad(self.pad, self.kernel)
 
     def x_shape(self) -> tuple:
         return (self.batch, self.rows, self.cols, self.channels)
@@ -101,7 +106,7 @@ class PoolCase(NamedTuple):
 
     def setting(self) -> str:
         return (f"Pool2D(kernel_shape={tuple(self.kernel)}, mode={self.mode!r}, "
-                f"stride={self.stride}, pad={self.pad})")
+                f"stride={self.stride}, pad={self.pad!r})")
 
 
 def _out_shape(case) -> tuple:
@@ -125,7 +130,10 @@ POOL_CASES = (
     PoolCase("average", 2, 4, 6, 3, (2, 2), 2, 0),
     PoolCase("average", 2, 5, 5, 2, (3, 3), 1, 0),
     PoolCase("average", 2, 5, 6, 2, (2, 3), 1, 1),
+    PoolCase("max", 2, 5, 4, 2, (3, 3), 1, "same"),  # pad="same": the size is kept
 )
+# Non-overlapping windows whose maxima are often tied (see _check_max_ties).
+POOL_TIE_CASE = PoolCase("max", 3, 4, 6, 2, (2, 2), 2, 0)
 POOL_SPEED_CASE = PoolCase("max", 8, 16, 16, 4, (3, 3), 1, 0)
 
 # ---------------------------------------------------------------------------------------
@@ -669,6 +677,7 @@ def _run_cases(setup, layer_class, cases, speed_case, seed, time_limit, speed_li
     if speed_case is not None:
         layer, spec, make_args = setup(layer_class, speed_case, budget, speed_limit)
         _time_case(spec, layer, make_args, seed * 1000 + len(cases))
+    return budget
 
 
 # ---------------------------------------------------------------------------------------
@@ -742,7 +751,7 @@ def _pool_mistakes(case, args, d_out):
         mistakes = {"Y": [(_pool_reference(X, case, "max"),
                            "Y is the maximum of each window, but mode='average' takes each "
                            "window's mean (the padding zeros count, divide by kh*kw).")]}
-        if case.pad:
+        if any(case.resolved_pad()):
             real = _pool_reference(np.ones_like(X), case, "average")  # share of real entries
             mistakes["Y"].append(
                 (_pool_reference(X, case, "average") / real,
@@ -817,6 +826,17 @@ def _pool_backward(layer, d_out, args, case, timer, inputs):
     return {"dX": _copy(dX)}
 
 
+def _check_pad_attribute(layer, case) -> None:
+    """A pad kept as the letters of "same" or "valid" (tuple("same")) is named here, before
+    forward fails on it with an unpacking error."""
+    attribute = getattr(layer, "pad", None)
+    if isinstance(attribute, (tuple, list)) and any(isinstance(v, str) for v in attribute):
+        fail("Pool2D.__init__", f"self.pad is {tuple(attribute)!r} for pad={case.pad!r}",
+             f"tuple(pad) splits the string {case.pad!r} into its letters: turn 'same' into "
+             f"((kh - 1) // 2, (kw - 1) // 2) and 'valid' into (0, 0) first; here that is "
+             f"{case.resolved_pad()}.", [f"{case.setting()}."])
+
+
 def _pool_setup(Pool2D, case, budget, limit):
     timer = _Timer(budget, limit, f"X of shape {case.x_shape()} with {case.setting()}",
                    POOL_SPEED_ADVICE)
@@ -825,6 +845,7 @@ def _pool_setup(Pool2D, case, budget, limit):
         where, lambda: timer.run(where, Pool2D, kernel_shape=case.kernel, mode=case.mode,
                                  stride=case.stride, pad=case.pad),
         note=f"called as {case.setting()}")
+    _check_pad_attribute(layer, case)
     inputs = _ForwardInputs(case.resolved_pad())
     spec = _Spec(
         name="Pool2D",
@@ -848,16 +869,86 @@ def _pool_setup(Pool2D, case, budget, limit):
     return layer, spec, make_args
 
 
+def _tied_values(rng, shape) -> np.ndarray:
+    """Values from {0, 0.5, 1}, so that many windows have tied maxima; the first window
+    of every channel of the first sample is all zeros (a window after a ReLU)."""
+    X = 0.5 * rng.integers(0, 3, size=shape)
+    X[0, :2, :2, :] = 0.0
+    return X
+
+
+def _check_max_ties(Pool2D, case, seed, budget, limit) -> None:
+    """Max pooling on windows with tied maxima: every reasonable convention passes.
+
+    The windows do not overlap (stride = kernel, no padding), so each window's share of
+    dX can be read off. Accepted per window: the tied maxima receive d_out in total,
+    each between none and all of it (one maximum takes it, or an even split), or each
+    tied maximum receives all of d_out (the mask window == window.max()). Entries that
+    are not a maximum must receive nothing.
+    """
+    (kh, kw), s = case.kernel, case.stride
+    if (s, s) != (kh, kw) or any(case.resolved_pad()) or case.mode != "max":
+        raise ValueError(f"the tie case must be max pooling with stride = kernel and no "
+                         f"padding, got {case}")
+    timer = _Timer(budget, limit, f"X of shape {case.x_shape()} with tied maxima, "
+                   f"{case.setting()}", POOL_SPEED_ADVICE)
+    layer = call_student("Pool2D.__init__", lambda: timer.run(
+        "Pool2D.__init__", Pool2D, kernel_shape=case.kernel, mode="max", stride=s,
+        pad=case.pad), note=f"called as {case.setting()}")
+    rng = np.random.default_rng(seed)
+    X = _tied_values(rng, case.x_shape())
+    Y = call_student("Pool2D.forward", lambda: timer.run("Pool2D.forward", layer.forward,
+                                                         X.copy()))
+    want = _pool_reference(X, case, "max")
+    if not isinstance(Y, np.ndarray) or Y.shape != want.shape or not np.allclose(Y, want):
+        fail("Pool2D.forward", "Y is wrong on an input whose windows have tied maxima",
+             "the maximum of a window is its largest value, however many entries share it.",
+             [f"{case.setting()}, X of shape {case.x_shape()} with values 0, 0.5 and 1."])
+    d_out = rng.choice([-1.0, 1.0], size=want.shape) * rng.uniform(0.5, 1.5, size=want.shape)
+    dX = call_student("Pool2D.backward", lambda: timer.run("Pool2D.backward", layer.backward,
+                                                           d_out.copy()))
+    if not isinstance(dX, np.ndarray) or dX.shape != X.shape:
+        fail("Pool2D.backward", f"dX has shape {np.shape(dX)}, expected {X.shape}, the shape "
+             "of X")
+    for i, j, rows, cols in _windows(case, want.shape[1], want.shape[2]):
+        for n in range(X.shape[0]):
+            for c in range(X.shape[3]):
+                window, grad, d = X[n, rows, cols, c], dX[n, rows, cols, c], d_out[n, i, j, c]
+                tied = window == window.max()
+                place = (f"window ({i}, {j}) of sample {n}, channel {c}: X = "
+                         f"{window.tolist()}, d_out = {d:.4g}, your dX there = "
+                         f"{np.round(grad, 4).tolist()}")
+                if not np.allclose(grad[~tied], 0.0, atol=1e-9):
+                    fail("Pool2D.backward", "dX gives gradient to an entry that is not the "
+                         "maximum of its window",
+                         "only a window's maximum affects Y: every other entry of the window "
+                         "gets nothing from this output.", [place, f"{case.setting()}."])
+                share = grad[tied] / d
+                split = (np.isclose(share.sum(), 1.0) and np.all(share > -1e-9)
+                         and np.all(share < 1 + 1e-9))
+                if not split and not np.allclose(share, 1.0):
+                    fail("Pool2D.backward", f"dX is wrong where {int(tied.sum())} entries "
+                         f"tie for the maximum of a window: together they receive "
+                         f"{share.sum():.4g} times d_out",
+                         "on a tie, give d_out to one of the tied entries (np.argmax picks "
+                         "the first), split it evenly among them, or give each of them "
+                         "d_out (the mask window == window.max()); the checks accept each. "
+                         "Dropping it, or a split that does not add up to d_out, is wrong.",
+                         [place, f"{case.setting()}."])
+
+
 @checker
 def check_pool2d(Pool2D, seed: int = 0, cases=POOL_CASES, speed_case=POOL_SPEED_CASE,
                  time_limit: float | None = 2.0, speed_limit: float | None = 10.0,
-                 total_limit: float | None = 60.0):
+                 total_limit: float | None = 60.0, tie_case=POOL_TIE_CASE):
     """Check a Pool2D class: max and average pooling, forward, backward and speed.
 
     The cases include overlapping windows (stride < kernel), where an entry can be the
-    maximum of several windows and its gradient must add up, and zero padding. Inputs
-    hold distinct values, so the arg-max of a window is unique and finite differences
-    never cross a tie.
+    maximum of several windows and its gradient must add up, zero padding and
+    pad="same". Their inputs hold distinct values, so the arg-max of a window is unique
+    and finite differences never cross a tie. Ties are checked on their own
+    (``tie_case``): one maximum taking the whole gradient, an even split, and every tied
+    maximum taking it all are accepted.
 
     Args:
         Pool2D: the class (not an instance), called as
@@ -869,8 +960,12 @@ def check_pool2d(Pool2D, seed: int = 0, cases=POOL_CASES, speed_case=POOL_SPEED_
         time_limit: seconds allowed for each call into the class on the small cases.
         speed_limit: seconds allowed for each call on the speed case.
         total_limit: seconds the whole check may spend in the class's code.
+        tie_case: a max-pooling PoolCase with stride equal to the kernel and no padding,
+            run on inputs with tied maxima; None to skip.
     """
     _require_class("check_pool2d", Pool2D, "Pool2D")
-    _run_cases(_pool_setup, Pool2D, [PoolCase(*c) for c in cases],
-               PoolCase(*speed_case) if speed_case is not None else None,
-               seed, time_limit, speed_limit, total_limit)
+    budget = _run_cases(_pool_setup, Pool2D, [PoolCase(*c) for c in cases],
+                        PoolCase(*speed_case) if speed_case is not None else None,
+                        seed, time_limit, speed_limit, total_limit)
+    if tie_case is not None:
+        _check_max_ties(Pool2D, PoolCase(*tie_case), seed, budget, time_limit)

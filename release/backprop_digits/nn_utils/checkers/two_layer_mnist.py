@@ -9,6 +9,8 @@ the student's own ``forward`` and loss, as the homework computes them.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..checking import checker
@@ -399,3 +401,81 @@ def check_loss_history(loss_history, epochs: int, max_final_loss: float):
         fail(where, f"the lowest loss of the last 10 epochs, {settled:.4f}, is above "
              f"{max_final_loss:.4f}",
              "train for the number of epochs and the learning rate given.")
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------
+
+def _predicted_classes(outputs, rule: str):
+    """Labels from outputs of shape (K, N): 1 where p(y=1|x) >= 0.5 ("threshold", K = 1),
+    or the most probable class of each column ("argmax")."""
+    if rule == "threshold":
+        return (outputs >= 0.5).astype(int).ravel()
+    return outputs.argmax(axis=0)
+
+
+def _accuracy_slips(predicted, labels, rule):
+    """(value, advice) for the wrong accuracies students usually compute."""
+    n = labels.size
+    right = float(np.mean(predicted == labels))
+    slips = [
+        (right * n, "this is the number of correct predictions: divide it by N."),
+        (100 * right, "this is a percentage: give the fraction between 0 and 1."),
+        (1 - right, "this is the share of mistakes: count where the prediction equals "
+                    "the label."),
+        # An (N, 1) column compared with an (N,) vector broadcasts to an (N, N) table.
+        (float(np.mean(predicted.reshape(-1, 1) == labels.reshape(1, -1))),
+         "an (N, 1) column was compared with an (N,) vector, which numpy broadcasts to an "
+         "(N, N) table: flatten the predictions first (.ravel())."),
+    ]
+    if rule == "threshold":
+        slips.append((float(np.mean(labels == 0)),
+                      "this is what predicting 0 for every image scores: with a single "
+                      "output unit argmax always returns 0; threshold p(y=1|x) at 0.5."))
+    return slips
+
+
+@checker
+def check_evaluation(train_accuracy, test_accuracy, forward, params, train_data, test_data,
+                     rule: str):
+    """Check the accuracies an evaluation cell computed against the network's predictions.
+
+    Args:
+        train_accuracy, test_accuracy: the numbers the student's evaluation computed
+        forward: the student's forward(X, params) -> (outputs of shape (K, N), cache)
+        params: the trained [W1, b1, W2, b2]
+        train_data, test_data: (X of shape (D, N), labels of shape (N,))
+        rule: "threshold" (question 1: 1 where p(y=1|x) >= 0.5) or "argmax" (question 2)
+    """
+    data_names = {"train_accuracy": "train_x and train_y", "test_accuracy": "test_x and test_y"}
+    sets = {}
+    for name, (x, labels) in [("train_accuracy", train_data), ("test_accuracy", test_data)]:
+        outputs = np.asarray(call_student("forward", forward, x, params)[0], dtype=np.float64)
+        labels = np.asarray(labels).astype(int).ravel()
+        predicted = _predicted_classes(outputs, rule)
+        sets[name] = (labels, predicted, float(np.mean(predicted == labels)))
+    how = ("1 where forward's output is at least 0.5" if rule == "threshold"
+           else "the most probable class of each column")
+    for name, reported in [("train_accuracy", train_accuracy), ("test_accuracy", test_accuracy)]:
+        where = f"the evaluation's {name}"
+        is_number = isinstance(reported, numbers.Real) or (
+            isinstance(reported, np.ndarray) and reported.shape == ()
+            and reported.dtype.kind in "iuf")
+        if not is_number or isinstance(reported, (bool, np.bool_)):
+            fail(where, f"is {type(reported).__name__} of shape {np.shape(reported)}, "
+                 "expected one number",
+                 "average the matches of predictions and labels into a single fraction, "
+                 "for example np.mean(predictions == labels).")
+        reported = float(reported)
+        labels, predicted, right = sets[name]
+        # Printing to three decimals is fine; one image of the test set is 1e-4.
+        if abs(reported - right) <= 5e-4:
+            continue
+        other = "test_accuracy" if name == "train_accuracy" else "train_accuracy"
+        slips = _accuracy_slips(predicted, labels, rule) + [
+            (sets[other][2], f"this is the accuracy on the other set: compute {name} from "
+                             f"{data_names[name]}.")]
+        advice = next((a for value, a in slips if abs(reported - value) <= 5e-4), None)
+        fail(where, f"is {reported:.4f}, but the network's predictions ({how}) are right for "
+             f"{right:.4f} of the {labels.size} images", advice)

@@ -42,8 +42,11 @@ TOY_TRAINING_MAX_FINAL_LOSS = 0.02
 
 # Credit for the hyperparameter search: min(floor(X - floor_pct) / span_pct, 1) of the
 # points, X the validation accuracy in percent. CIFAR-10 numbers are the notebook's (the
-# default run reaches about 28%, 50% earns everything); the stand-in is easier, so its
-# levels are those of the same two runs measured on it (36% and about 70%).
+# default run reaches about 28%, 50% earns everything); the stand-in is easier, so it has
+# its own levels, the ones the notebook's table states: 36% (the default run measured on
+# it) and 66% for full credit, a few points below the 69% and 72% that the two settings
+# of the notebook's own search reach on it, so that a search as good as the reference's
+# earns everything.
 SEARCH_HIDDEN_SIZE = 50
 SEARCH_LEVELS = {"real": (28.0, 50.0), "standin": (36.0, 66.0)}
 
