@@ -31,6 +31,7 @@ from nbgrader.utils import setenv
 from traitlets import Integer
 from traitlets.config import Config
 
+from .hidden_tests import hide_tests
 from .limits import GradingKernelManager
 from .sandbox import Sandbox, attempt, denial, visible_roots
 
@@ -315,6 +316,17 @@ def execute_notebook(nb: NotebookNode, workdir: Path, config: Config, memory: in
     return nb, executor.outcome
 
 
+def without_hidden_tests(notebook_bytes: bytes) -> bytes:
+    """The notebook as the kernel's folder holds it: the hidden tests nbgrader put back
+    are taken out again, so that no cell can read them from the file."""
+    nb = nbformat.reads(notebook_bytes.decode("utf-8"), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            cell.source = hide_tests(cell.source)
+    return nbformat.writes(nb).encode("utf-8")
+
+
 def execute_submission(job: SubmissionJob, default_memory: int | None = None) -> SubmissionResult:
     """Write the job's folder to a scratch directory and execute its notebooks there."""
     started = monotonic()
@@ -325,7 +337,8 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
         for relative, data in job.files.items():
             target = workdir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            target.write_bytes(without_hidden_tests(data) if relative in job.notebooks
+                               else data)
         for name in job.notebooks:
             nb = nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
             log_file = Path(scratch) / f"{name}.kernel.log"

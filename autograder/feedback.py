@@ -28,32 +28,10 @@ from nbgrader.api import Gradebook, MissingEntry
 from nn_utils.export_pdf import find_chromium, html_to_pdf, notebook_html
 
 from .course import Course
+from .hidden_tests import BEGIN_HIDDEN, hide_tests
 from .scores import COURSE_ID
 
 FEEDBACK_DIR = "feedback"  # nbgrader's CourseDirectory.feedback_directory
-# nbgrader's default delimiters (ClearHiddenTests), which the kit's sources use.
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-PLACEHOLDER = "# (hidden tests ran here; their code is not shown)"
-
-
-def hide_tests(source: str) -> str:
-    """``source`` with each hidden-test region (markers included) replaced by PLACEHOLDER.
-
-    A region without its END marker is hidden to the end of the cell: better too much
-    hidden than a hidden test shown.
-    """
-    kept, hiding = [], False
-    for line in source.splitlines():
-        if not hiding and BEGIN_HIDDEN in line:
-            hiding = True
-            kept.append(line[: len(line) - len(line.lstrip())] + PLACEHOLDER)
-        elif hiding:
-            hiding = END_HIDDEN not in line
-        else:
-            kept.append(line)
-    return "\n".join(kept)
-
-
 def _strip_hidden_cell(cell) -> None:
     """Hide the tests of one cell in place; its errors keep the message, not the traceback
     (IPython's traceback quotes the lines around the failing hidden test)."""

@@ -28,7 +28,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
 from traitlets.config import Config
 
-from .sandbox import KernelSandbox, Sandbox, exit_status, message_limit
+from .sandbox import (KernelSandbox, Sandbox, exit_status, message_limit,
+                      warm_matplotlib_font_cache)
 
 DEFAULT_NOTEBOOK_TIMEOUT = 1800  # seconds; the whole notebook, kernel start included
 
@@ -123,6 +124,7 @@ class GradingKernelManager(AsyncKernelManager):
     async def start_kernel(self, **kw):
         """Prepare the kernel's sandbox (runtime folder, cgroup), then start it there."""
         self.workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
+        warm_matplotlib_font_cache(kw.get("env") or os.environ)
         self.kernel_sandbox = KernelSandbox.prepare(self.sandbox, self.workdir,
                                                     self.memory_limit,
                                                     isolate=self.sandbox.enabled)

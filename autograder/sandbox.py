@@ -143,9 +143,23 @@ def sandbox_environment(environ: dict) -> dict:
 def _matplotlib_font_cache(environ) -> list[Path]:
     """The host's matplotlib font list, so that kernels do not rebuild it (and say so)."""
     configured = environ.get("MPLCONFIGDIR")
+    home = environ.get("HOME") or str(Path.home())
     folder = Path(configured) if configured else Path(
-        environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+        environ.get("XDG_CACHE_HOME") or Path(home) / ".cache") / "matplotlib"
     return sorted(folder.glob("fontlist-*.json"))
+
+
+def warm_matplotlib_font_cache(environ) -> None:
+    """Build matplotlib's font list on this machine, outside any kernel, where it is missing.
+
+    A kernel that has to build it runs fc-list, which the kernel watch rightly reports as a
+    program started: on a fresh machine or under a fresh $HOME every honest notebook that
+    imports matplotlib would be flagged. Built here, by the grader's own Python, it is
+    read by unsandboxed kernels and bound read-only into sandboxed ones."""
+    if _matplotlib_font_cache(environ):
+        return
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                   env=dict(environ), capture_output=True, timeout=600, check=False)
 
 
 def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,

@@ -11,7 +11,8 @@ import pytest
 from autograder.__main__ import main
 from autograder.collect import collect_folder
 from autograder.demo import build_demo_submissions
-from autograder.feedback import BEGIN_HIDDEN, END_HIDDEN, PLACEHOLDER, hide_tests, write_feedback
+from autograder.feedback import write_feedback
+from autograder.hidden_tests import BEGIN_HIDDEN, END_HIDDEN, PLACEHOLDER, hide_tests
 from autograder.grade import autograde
 from autograder.release import release_assignment
 from autograder.scores import read_scores

@@ -32,11 +32,9 @@ CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy ma
 MEMORY = 2 << 30  # bytes per kernel: the memory bomb's ceiling
 
 PROBLEM = probe(Sandbox())
-pytestmark = pytest.mark.skipif(PROBLEM != "", reason=f"no working sandbox here: {PROBLEM} "
-                                "(./kit installs Debian's bubblewrap)")
-
-
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+pytestmark = [pytest.mark.skipif(PROBLEM != "", reason=f"no working sandbox here: {PROBLEM} "
+                                 "(./kit installs Debian's bubblewrap)"),
+              pytest.mark.usefixtures("one_blas_thread")]
 
 
 @pytest.fixture(scope="module")
@@ -353,3 +351,53 @@ def test_the_kernel_watch_flags_attempts_hidden_in_try_except(tmp_path, sandboxe
                for _, r in flagged[4])
     assert 5 not in flagged, flagged[5]  # no false alarm for honest code
     assert outcome.status == "sandbox_denied"
+
+
+def test_honest_work_is_not_flagged_under_a_fresh_home(released, tmp_path, monkeypatch):
+    """On a fresh machine nothing is cached: matplotlib has no font list yet. Building it
+    runs fc-list, which must not happen inside a graded kernel, where the watch would
+    report every honest notebook as having started a program."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "MPLCONFIGDIR", "IPYTHONDIR"):
+        monkeypatch.delenv(name, raising=False)
+    course = Course(tmp_path / "course")
+    shutil.copytree(released.root, course.root)
+    place_submissions(course, ASSIGNMENT, {"ann": "correct", "casey": "casey"})
+
+    report = autograde(course, ASSIGNMENT, workers=1, limits=Limits(memory=MEMORY))
+    assert {s["student"]: s["flags"] for s in report.submissions} == {"ann": [], "casey": []}
+    assert {s["student"]: s["status"] for s in report.submissions} == {"ann": "ok",
+                                                                       "casey": "ok"}
+    # The font list was built once, by the grader, where the kernels read it.
+    assert list((home / ".cache" / "matplotlib").glob("fontlist-*.json"))
+
+
+def test_the_notebook_in_the_kernels_folder_holds_no_hidden_tests(tmp_path):
+    """nbgrader puts the hidden tests back before grading; the copy a cell can open from
+    its working folder must not have them (they still run as the test cell)."""
+    from autograder.execution import SubmissionJob, execute_submission
+
+    reader = nbformat.v4.new_code_cell(
+        "text = open('graded.ipynb').read()\n"
+        # (the names are split so that this cell's own source does not contain them)
+        "print('hidden visible:', 'secret_' + 'threshold' in text, 'check visible:', "
+        "'visible_' + 'check' in text)")
+    test = nbformat.v4.new_code_cell(
+        "visible_check = 1\n### BEGIN HIDDEN TESTS\nsecret_threshold = 0.93\n"
+        "print('hidden test ran')\n### END HIDDEN TESTS")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                 "grade_id": "t-hidden", "points": 1, "schema_version": 3}
+    notebook = nbformat.v4.new_notebook(cells=[reader, test])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    config = Config()
+    config.Execute.timeout = CELL_TIMEOUT
+    config.Execute.allow_errors = True
+    job = SubmissionJob("ann", {"graded.ipynb": nbformat.writes(notebook).encode()},
+                        ["graded.ipynb"], config, MEMORY)
+    result = execute_submission(job)
+    executed = nbformat.reads(result.executed["graded.ipynb"], as_version=4)
+    text = ["".join(o.get("text", "") for o in cell.outputs) for cell in executed.cells]
+    assert text == ["hidden visible: False check visible: True\n", "hidden test ran\n"]
