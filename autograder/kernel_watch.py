@@ -11,6 +11,11 @@ change or remove a file outside the kernel's folder and the system folders it ma
 process or to start a program. The grader reads the file after every cell
 (execution.py) and judges the lines (sandbox.attempt).
 
+It also writes down what a cell does to the machinery that runs the cells after it (see
+Machinery): IPython's transformers, events and run methods, the name and module
+``nn_utils`` and the code of its functions, the numpy functions the checks use. A test
+cell runs in this same process, so such a change can alter what a check sees.
+
 It is a watch, not a wall: the sandbox is what stops these attempts; the watch only writes
 them down (without a sandbox too, where nothing stops them). Code that finds the hook's state through the garbage collector, or truncates
 the file in the same cell, can hide an attempt; it cannot make the attempt succeed.
@@ -18,6 +23,7 @@ Standard library only: it runs inside the sandbox, where the grader's packages a
 The grader copies this file into the kernel's runtime folder and runs it from there.
 """
 
+import builtins
 import json
 import os
 import sys
@@ -36,6 +42,116 @@ _PROGRAM_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
                    "os.fork", "os.forkpty", "pty.spawn")
 
 
+# What the kernel itself may register: IPython's, ipykernel's and the inline backend's own.
+_TRUSTED_MODULES = ("IPython", "ipykernel", "matplotlib_inline", "matplotlib", "traitlets",
+                    "jupyter_client", "comm", "debugpy")
+_SHELL_LISTS = (("input_transformers_cleanup", "an input transformer"),
+                ("input_transformers_post", "an input transformer"),
+                ("ast_transformers", "an AST transformer"))
+# Methods through which a cell's code is transformed, run and its error reported.
+_SHELL_METHODS = ("run_cell", "run_cell_async", "_run_cell", "transform_cell",
+                  "transform_ast", "run_ast_nodes", "run_code", "showtraceback",
+                  "_showtraceback", "showsyntaxerror", "get_exception_only")
+# The numpy functions the checks compare and compute with (not einsum: check_einsum
+# counts its calls by wrapping it for the length of the check).
+_NUMPY_FUNCTIONS = ("allclose", "isclose", "array_equal", "asarray", "array", "abs", "max",
+                    "min", "sum", "mean", "argmax", "exp", "log", "isfinite", "all", "any",
+                    "maximum", "where")
+
+
+def _name_of(function) -> str:
+    return str(getattr(function, "__qualname__", None) or type(function).__name__)
+
+
+def _imported(module) -> bool:
+    """Whether ``module`` is there and done importing (not half-way, as it is while its own
+    import compiles code)."""
+    spec = getattr(module, "__spec__", None)
+    return module is not None and not getattr(spec, "_initializing", False)
+
+
+def _trusted(function) -> bool:
+    module = getattr(function, "__module__", None) or type(function).__module__ or ""
+    return str(module).split(".")[0] in _TRUSTED_MODULES
+
+
+class Machinery:
+    """What a grading kernel runs test cells with, as it was before any student code, and
+    the changes to it since. Checked on every compilation (the audit event "compile",
+    which IPython raises for each cell it runs), so that a change is noted before the
+    next cell runs. Each change is described in words, once."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.lists = {name: {id(f) for f in getattr(shell, name, [])} for name, _ in _SHELL_LISTS}
+        self.events = {event: {id(f) for f in callbacks}
+                       for event, callbacks in shell.events.callbacks.items()}
+        # ipykernel sets some of these on the shell itself at start-up: those are its own.
+        self.methods = {m: vars(shell).get(m) for m in _SHELL_METHODS}
+        self.nn_utils = None  # the module, once the setup cell has imported it
+        self.codes = {}  # (module, function name) -> its code object, at that moment
+        self.numpy = None
+        self.numpy_functions = {}
+
+    def changes(self):
+        """Descriptions of what was changed since the snapshot (repeats included)."""
+        shell = self.shell
+        for name, what in _SHELL_LISTS:
+            for function in getattr(shell, name, []):
+                if id(function) not in self.lists[name] and not _trusted(function):
+                    yield f"added {what} to IPython's {name} ({_name_of(function)})"
+        for event, callbacks in shell.events.callbacks.items():
+            for function in callbacks:
+                if id(function) not in self.events.get(event, ()) and not _trusted(function):
+                    yield f"registered an IPython {event} callback ({_name_of(function)})"
+        for method, own in self.methods.items():
+            if vars(shell).get(method) is not own:
+                yield f"replaced the IPython shell's {method}"
+        yield from self._nn_utils_changes()
+        yield from self._numpy_changes()
+
+    def _nn_utils_changes(self):
+        module = sys.modules.get("nn_utils")
+        if self.nn_utils is None:
+            if _imported(module):
+                self.nn_utils = module
+                self.codes = self._function_codes()
+            return
+        if module is not self.nn_utils:
+            yield "replaced the module nn_utils in sys.modules"
+        if "nn_utils" in self.shell.user_ns and self.shell.user_ns["nn_utils"] is not self.nn_utils:
+            yield "rebound the name nn_utils, which the test cells use"
+        if hasattr(builtins, "nn_utils"):
+            yield "put a name nn_utils into builtins"
+        for (module, name), code in self.codes.items():
+            if getattr(vars(module).get(name), "__code__", None) is not code:
+                yield f"changed the code of {module.__name__}.{name}"
+
+    @staticmethod
+    def _function_codes() -> dict:
+        """{(module, name): code} of the functions defined in nn_utils and its modules."""
+        codes = {}
+        for module_name, module in list(sys.modules.items()):
+            if module_name == "nn_utils" or module_name.startswith("nn_utils."):
+                for name, value in list(vars(module).items()):
+                    code = getattr(value, "__code__", None)
+                    if code is not None and getattr(value, "__module__", None) == module_name:
+                        codes[(module, name)] = code
+        return codes
+
+    def _numpy_changes(self):
+        numpy = sys.modules.get("numpy")
+        if self.numpy is None and not _imported(numpy):
+            return
+        if self.numpy is None:
+            self.numpy = numpy
+            self.numpy_functions = {n: getattr(numpy, n, None) for n in _NUMPY_FUNCTIONS}
+            return
+        for name, function in self.numpy_functions.items():
+            if getattr(numpy, name, None) is not function:
+                yield f"replaced numpy.{name}"
+
+
 class Watch:
     """The audit hook and its state: which folders are the kernel's, what was written."""
 
@@ -44,14 +160,18 @@ class Watch:
         self.visible = [os.path.realpath(p) for p in visible]
         self.own = [os.path.realpath(p) for p in own]
         self.armed = False
+        self.machinery = None
         self.seen = set()
         self.mine = set()  # paths outside its folders that the kernel made
         self.pid = os.getpid()
 
-    def arm(self) -> None:
+    def arm(self, shell=None) -> None:
         """Start watching: from now on the events are the notebook's. The folders Python
-        imports from are the kernel's to read (an editable install's folder among them)."""
+        imports from are the kernel's to read (an editable install's folder among them);
+        ``shell``'s machinery as it is now is the kernel's own."""
         self.visible += [os.path.realpath(p) for p in sys.path if p]
+        if shell is not None:
+            self.machinery = Machinery(shell)
         self.armed = True
 
     def note(self, kind: str, **details) -> None:
@@ -89,7 +209,11 @@ class Watch:
             pass
 
     def _dispatch(self, event: str, args: tuple) -> None:
-        if event == "open":
+        if event == "compile":
+            if self.machinery is not None:
+                for change in self.machinery.changes():
+                    self.note("machinery", change=change)
+        elif event == "open":
             path, mode, flags = (tuple(args) + (None, None))[:3]
             writes = any(c in (mode or "") for c in "wax+") or bool((flags or 0) & _WRITE_FLAGS)
             self.path_event("write" if writes else "read", path)
@@ -118,7 +242,7 @@ def main() -> None:
 
     app = IPKernelApp.instance()
     app.initialize()
-    watch.arm()  # after the kernel's own start-up, before any cell
+    watch.arm(app.shell)  # after the kernel's own start-up, before any cell
     app.start()
 
 

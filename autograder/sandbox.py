@@ -462,6 +462,11 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
                                    f"{event.get('command')})")
     if kind == "input":
         return "input_requested", "asked for keyboard input (input()), which grading cannot give"
+    if kind == "machinery":
+        # Noted when the kernel next compiles code: by this cell or at the end of the one
+        # before. Test cells run in the same kernel, with what was changed.
+        return "tampering", ("changed the kernel the test cells run in (seen as this cell "
+                             f"ran): {event.get('change')}")
     path = str(event.get("path", ""))
     if not path or not _outside(path, workdir):
         return None

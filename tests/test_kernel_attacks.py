@@ -161,7 +161,7 @@ def test_kernel_attacks_measured(released, tmp_path, capsys):
 
     signs = hidden_lines(course)
     views = feedback_views(course, students)
-    rows, succeeded, reader = [], set(), None
+    rows, succeeded, unflagged, reader = [], set(), set(), None
     for attack in KERNEL_ATTACKS:
         cells, base = scores.cells[attack.name], scores.cells[attack.base]
         gained = [g for g in tests if cells[g].score > base[g].score]
@@ -178,6 +178,8 @@ def test_kernel_attacks_measured(released, tmp_path, capsys):
         flagged = bool(entry["flags"])
         if gained or read:
             succeeded.add(attack.name)
+        if not flagged:
+            unflagged.add(attack.name)
         first = entry["flags"][0] if entry["flags"] else {"status": entry["status"],
                                                           "reason": entry["reason"]}
         gain = sum(cells[g].score - base[g].score for g in gained)
@@ -216,6 +218,9 @@ def test_kernel_attacks_measured(released, tmp_path, capsys):
     # Fixed today: the kernel's copy of the notebook holds no hidden tests (the reader ran,
     # read the notebook being graded in its working folder, found none and showed none).
     assert reader == (True, 0, []), (reader, printed(course, READER))
+    # The kernel watch flags every attack on the kernel's machinery; these two do nothing
+    # to it (reading its own folder, printing IPython's input history).
+    assert unflagged == {READER, "history_reveals_hidden_tests"}, unflagged
     # The fix of issue 13 empties KNOWN_TO_SUCCEED_TODAY; until then it is what happens.
     assert succeeded == KNOWN_TO_SUCCEED_TODAY, (
         f"newly succeeding: {sorted(succeeded - KNOWN_TO_SUCCEED_TODAY)}; no longer "

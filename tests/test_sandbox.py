@@ -327,6 +327,11 @@ WATCHED_CELLS = [
     "import tempfile, numpy as np\nname = tempfile.mktemp(suffix='.npy')\n"
     "np.save(name, np.ones(3)); np.load(name)\nopen('mine.txt', 'a').write('x')\n"
     "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()",
+    # What a cell does to the machinery the later (test) cells run with: seen when the
+    # kernel compiles the next cell.
+    "def tidy(result):\n    pass\nget_ipython().events.register('post_run_cell', tidy)\n"
+    "import numpy\nnumpy.allclose = lambda *a, **k: True",
+    "pass",
 ]
 
 
@@ -350,6 +355,13 @@ def test_the_kernel_watch_flags_attempts_hidden_in_try_except(tmp_path, sandboxe
     assert any("wrote to /usr/lib/os-release, outside its own folder" in r
                for _, r in flagged[4])
     assert 5 not in flagged, flagged[5]  # no false alarm for honest code
+    # (IPython compiles a cell statement by statement: the callback is seen in cell 6, the
+    # numpy function replaced by its last statement only when cell 7 is compiled)
+    assert flagged[6] == [("tampering", "cell 6 changed the kernel the test cells run in "
+                           "(seen as this cell ran): registered an IPython post_run_cell "
+                           "callback (tidy)")]
+    assert flagged[7] == [("tampering", "cell 7 changed the kernel the test cells run in "
+                           "(seen as this cell ran): replaced numpy.allclose")]
     assert outcome.status == "sandbox_denied"
 
 
