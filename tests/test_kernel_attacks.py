@@ -23,33 +23,18 @@ from autograder.feedback import feedback_notebook
 from autograder.grade import autograde
 from autograder.hidden_tests import BEGIN_HIDDEN, END_HIDDEN
 from autograder.limits import Limits
-from autograder.sandbox import Sandbox, probe
 from autograder.scores import COURSE_ID, read_scores
 from autograder.submission_mix import place_submissions
+# The hostile suite's course, limits and marks (skipped where no sandbox can start).
+from test_sandbox import MEMORY, pytestmark, released  # noqa: F401 (a fixture and marks)
 from kernel_attacks import (ASSIGNMENT, HIDDEN_TESTS, KERNEL_ATTACKS, KNOWN_TO_SUCCEED_TODAY,
                             WRONG)
 
-CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy machine
-MEMORY = 2 << 30  # bytes per kernel
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 BASES = ("correct", "blank", "wrong")  # the unattacked submissions, by student id
 READER = "reads_graded_notebook"
 FOUND = re.compile(r"hidden tests found in the working folder: (\d+)")
 NOTEBOOKS_READ = re.compile(r"notebooks read: (\[.*\])")
-
-PROBLEM = probe(Sandbox())
-pytestmark = [pytest.mark.skipif(PROBLEM != "", reason=f"no working sandbox here: {PROBLEM} "
-                                 "(./kit installs Debian's bubblewrap)"),
-              pytest.mark.usefixtures("one_blas_thread")]
-
-
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    """A course with backprop_digits released."""
-    from conftest import released_course
-
-    return released_course(tmp_path_factory.mktemp("released") / "course", ASSIGNMENT,
-                           CELL_TIMEOUT)
 
 
 def wrong_answers(source) -> dict:
