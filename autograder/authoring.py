@@ -11,9 +11,10 @@ carry a compact grading vocabulary, expanded here into nbgrader's cell metadata:
                                                            leave: not graded, not locked
 
 Cells without ``kind`` are ordinary cells. An ``open`` cell is an ordinary cell too (no
-nbgrader metadata, so nbgrader's release neither locks it nor replaces it with a
-stub that raises); its grade_id becomes the cell id, so demos and tests can fill it. The text of a grade_id before the first "-"
-names the task the cell belongs to (``affine``), which the score table groups by.
+nbgrader metadata, so nbgrader's release neither locks it nor replaces it with a stub
+that raises); its grade_id becomes the cell id, so demos and tests can fill it. The text
+of a grade_id before the first "-" names the task the cell belongs to (``affine``),
+which the score table groups by.
 """
 
 from __future__ import annotations

@@ -316,10 +316,10 @@ def execute_notebook(nb: NotebookNode, workdir: Path, config: Config, memory: in
     return nb, executor.outcome
 
 
-def without_hidden_tests(notebook_bytes: bytes) -> bytes:
+def without_hidden_tests(nb: NotebookNode) -> bytes:
     """The notebook as the kernel's folder holds it: the hidden tests nbgrader put back
     are taken out again, so that no cell can read them from the file."""
-    nb = nbformat.reads(notebook_bytes.decode("utf-8"), as_version=4)
+    nb = copy.deepcopy(nb)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
@@ -334,13 +334,14 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
     memory = job.memory or default_memory
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
         workdir = Path(scratch) / "work"
+        notebooks = {name: nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
+                     for name in job.notebooks}
         for relative, data in job.files.items():
             target = workdir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(without_hidden_tests(data) if relative in job.notebooks
-                               else data)
-        for name in job.notebooks:
-            nb = nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
+            target.write_bytes(without_hidden_tests(notebooks[relative])
+                               if relative in notebooks else data)
+        for name, nb in notebooks.items():
             log_file = Path(scratch) / f"{name}.kernel.log"
             nb, outcome = execute_notebook(nb, workdir, job.config, memory, log_file)
             result.executed[name] = nbformat.writes(nb)
