@@ -25,5 +25,9 @@ c.Execute.allow_errors = True
 # c.Sandbox.output_bytes = 2**20        # output one cell may add to the notebook
 # c.Sandbox.read_only = []              # more folders it may read (data sets)
 
+# Run every test cell in the grader's process, with the student's kernel only answering
+# calls of their code (autograder/judge.py; README: Threat model). Off by default for now.
+# c.GuardedExecute.trusted_tests = True
+
 # Several graders at once: a PostgreSQL gradebook instead of the SQLite file gradebook.db.
 # c.CourseDirectory.db_url = "postgresql+psycopg://USER@HOST/DATABASE"

@@ -21,16 +21,18 @@ import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import setenv
-from traitlets import Integer
+from traitlets import Bool, Integer
 from traitlets.config import Config
 
+from . import judge
 from .hidden_tests import hide_tests
 from .limits import GradingKernelManager
 from .sandbox import Sandbox, attempt, denial, visible_roots
@@ -150,6 +152,9 @@ class GuardedExecute(Execute):
     notebook_timeout = Integer(0, help="Seconds for the whole notebook; 0: no limit.").tag(
         config=True)
 
+    trusted_tests = Bool(False, help="Run the test cells here, with the kernel as an "
+                         "oracle (judge.py), instead of in the student's kernel.").tag(config=True)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", GradingKernelManager)
         kwargs.setdefault("log", _QUIET)
@@ -162,6 +167,9 @@ class GuardedExecute(Execute):
         self.sandbox = Sandbox(config=self.config)
         self._visible = visible_roots(self.sandbox)
         self._output_left = 0  # bytes of output the running cell may still add
+        self._oracle = None  # judge.KernelOracle of the running kernel, when trusted_tests
+        self._imports = {}  # name -> import statement, from the notebook's locked cells
+        self._judged = {}  # what test cells run here have bound
 
     def _cell_limit(self, cell) -> int | None:
         """The per-cell timeout, cut short when the notebook's own time runs out first."""
@@ -179,6 +187,9 @@ class GuardedExecute(Execute):
         started = monotonic()
         self.outcome, self._stopped, self._next = NotebookOutcome(), None, None
         self._deadline = started + self.notebook_timeout if self.notebook_timeout else None
+        self._oracle, self._judged = None, {}
+        self._imports = judge.trusted_imports(
+            c.source for c in nb.cells if c.cell_type == "code" and is_locked_code(c))
         try:
             nb, resources = super().preprocess(nb, resources, km)
         except Exception as error:  # no kernel, or it failed in a way nbclient cannot handle
@@ -189,6 +200,10 @@ class GuardedExecute(Execute):
             self._stop("kernel_failed", "KernelFailed",
                        f"the kernel failed {where}: {type(error).__name__}: {error}")
             mark_not_run(nb.cells[first:], *self._stopped)
+        finally:
+            if self._oracle is not None:
+                self._oracle.close()
+                self._oracle.client.stop_channels()
         self.outcome.seconds = round(monotonic() - started, 3)
         return nb, resources
 
@@ -203,6 +218,13 @@ class GuardedExecute(Execute):
             self._next = index + 1
             return cell, resources
         self._output_left = self.sandbox.output_bytes or math.inf
+        if self.trusted_tests and runs(cell):
+            if self._oracle is None:
+                self._start_oracle()  # before the first cell: no student code has run yet
+            if is_test_cell(cell):
+                self._judge(cell, index)
+                self._next = index + 1
+                return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -223,6 +245,68 @@ class GuardedExecute(Execute):
         self._note_sandbox(cell, index, resources)
         self._next = index + 1
         return cell, resources
+
+    def _start_oracle(self) -> None:
+        self._workdir = Path(self.km.workdir)
+        self._oracle = judge.KernelOracle(self.km.oracle_client(),
+                                          timeout=self._cell_limit(None) or 600)
+        self._oracle.install()
+
+    def _judge(self, cell, index: int) -> None:
+        """Run a test cell here (judge.run_test_cell): its outputs are what the checks
+        printed, raised and returned here, whatever the kernel says."""
+        limit = self._cell_limit(cell)
+        self._oracle.deadline = monotonic() + limit if limit else None
+        try:
+            with self._oracle.serving(self._workdir):
+                run = judge.run_test_cell(self._oracle, cell.source, self._imports,
+                                          self._judged)
+        except judge.OracleTimeout as error:  # the serve loop did not start
+            run = judge.CellRun(error=("TimeoutError", str(error)), timed_out=True)
+        outputs = []
+        if run.stdout:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=run.stdout))
+        if run.stderr:
+            outputs.append(nbformat.v4.new_output("stream", name="stderr", text=run.stderr))
+        if run.result is not None:
+            outputs.append(nbformat.v4.new_output("execute_result", execution_count=None,
+                                                  data={"text/plain": run.result}))
+        if run.error:
+            outputs.append(error_output(*run.error))
+        cell.outputs, cell.execution_count = outputs, None
+        where = cell_name(cell, index)
+        if (run.timed_out or run.broken_protocol) and not self._kernel_alive():
+            reason = (f"the kernel died while the checks of {where} called the student's "
+                      f"code: {_exit_text(self._kernel_exit_code())}")
+            cell.outputs.append(error_output("KernelDied", reason))
+            self._stop("kernel_died", "KernelDied", reason)
+            return
+        if run.timed_out:
+            self.outcome.record("cell_timeout", f"{where}: the student's code did not answer "
+                                f"the checks within the limit of {limit} s")
+            self._interrupt()
+        if run.broken_protocol:
+            self.outcome.record("tampering", f"{where}: the kernel's answers to the checks "
+                                f"broke the grading protocol: {run.broken_protocol[:200]}")
+
+    def _kernel_alive(self) -> bool:
+        """Whether the kernel still runs, a second after it stopped answering (a kernel
+        that was killed takes a moment to be reaped)."""
+        for _ in range(10):
+            try:
+                if not run_sync(self.km.is_alive)():
+                    return False
+            except Exception:  # cannot tell: as good as dead for the cells after
+                return False
+            sleep(0.1)
+        return True
+
+    def _interrupt(self) -> None:
+        """Stop what the kernel still runs for the judge, so the next cell can run."""
+        try:
+            run_sync(self.km.interrupt_kernel)()
+        except Exception:  # a dead kernel: the next cell finds out
+            pass
 
     def _note_problems(self, cell, index: int) -> None:
         """Record a timeout or a MemoryError in a cell that did run."""
@@ -302,6 +386,19 @@ class GuardedExecute(Execute):
     def _kernel_exit_code(self) -> int | None:
         """The dead kernel's return code, when the kernel manager still knows it."""
         return self.km.exit_status() if self.km is not None else None
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An autograded test cell: nbgrader's grade cell that is not a solution."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_locked_code(cell: NotebookNode) -> bool:
+    """A locked cell that is neither a solution nor a test: nbgrader restores its source
+    from the course's copy, so what it says is the course's."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("locked")) and not meta.get("solution") and not meta.get("grade")
 
 
 def execute_notebook(nb: NotebookNode, workdir: Path, config: Config, memory: int | None,

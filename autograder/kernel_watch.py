@@ -59,6 +59,11 @@ _NUMPY_FUNCTIONS = ("allclose", "isclose", "array_equal", "asarray", "array", "a
                     "maximum", "where")
 
 
+# The grader's oracle in the user namespace (autograder/oracle_kernel.NAME), and its methods.
+_ORACLE = "__nn_oracle__"
+_ORACLE_METHODS = ("__call__", "answer", "prepare", "serve", "callback", "resolve", "handle")
+
+
 def _name_of(function) -> str:
     return str(getattr(function, "__qualname__", None) or type(function).__name__)
 
@@ -92,6 +97,8 @@ class Machinery:
         self.codes = {}  # (module, function name) -> its code object, at that moment
         self.numpy = None
         self.numpy_functions = {}
+        self.oracle = None  # the grader's oracle, once installed
+        self.oracle_methods = {}
 
     def changes(self):
         """Descriptions of what was changed since the snapshot (repeats included)."""
@@ -109,6 +116,22 @@ class Machinery:
                 yield f"replaced the IPython shell's {method}"
         yield from self._nn_utils_changes()
         yield from self._numpy_changes()
+        yield from self._oracle_changes()
+
+    def _oracle_changes(self):
+        """The grader's oracle (autograder/oracle_kernel.py), once it is installed:
+        replaced, or its methods changed."""
+        oracle = self.shell.user_ns.get(_ORACLE)
+        if self.oracle is None:
+            if oracle is not None:
+                self.oracle = oracle
+                self.oracle_methods = {m: vars(type(oracle)).get(m) for m in _ORACLE_METHODS}
+            return
+        if oracle is not self.oracle:
+            yield f"replaced the grader's oracle ({_ORACLE}), which answers the checks"
+        for method, own in self.oracle_methods.items():
+            if vars(type(self.oracle)).get(method) is not own:
+                yield f"changed the grader's oracle ({method})"
 
     def _nn_utils_changes(self):
         module = sys.modules.get("nn_utils")

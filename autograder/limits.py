@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from dask.utils import format_bytes, parse_bytes
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
@@ -88,17 +89,31 @@ def kernel_command(argv: list[str], memory: int, log_file: str,
     return [*command, "--", *(kernel.prefix if kernel else []), *argv]
 
 
+def _limited_context(client, context):
+    """``context``, set so that its sockets drop a kernel that sends a message larger than
+    ``client``'s manager's ``message_bytes`` (zmq's MAXMSGSIZE), before the grader holds
+    it in memory."""
+    limit = getattr(client.parent, "message_bytes", 0)
+    if limit:
+        context.setsockopt(zmq.MAXMSGSIZE, limit)
+    return context
+
+
 class GradingKernelClient(AsyncKernelClient):
-    """A kernel client whose sockets drop a kernel that sends a message larger than its
-    manager's ``message_bytes`` (zmq's MAXMSGSIZE), before the grader holds it in memory."""
+    """The client that runs the cells: its messages are size-limited (_limited_context)."""
 
     @default("context")
     def _context_default(self):
-        context = super()._context_default()
-        limit = getattr(self.parent, "message_bytes", 0)
-        if limit:
-            context.setsockopt(zmq.MAXMSGSIZE, limit)
-        return context
+        return _limited_context(self, super()._context_default())
+
+
+class OracleClient(BlockingKernelClient):
+    """The judge's client (judge.KernelOracle): blocking, shell channel only, its messages
+    size-limited as the cells' client's are."""
+
+    @default("context")
+    def _context_default(self):
+        return _limited_context(self, super()._context_default())
 
 
 class GradingKernelManager(AsyncKernelManager):
@@ -153,6 +168,15 @@ class GradingKernelManager(AsyncKernelManager):
             argv = self.kernel_sandbox.watch_command(argv, self.sandbox, self.workdir)
         return kernel_command(argv, self.memory_limit, self.log_file, self.kernel_sandbox,
                               self.sandbox)
+
+    def oracle_client(self) -> OracleClient:
+        """A second, blocking client of the running kernel, with its shell channel started:
+        the judge's (replies go to the client that asked, so the cells' client is not
+        disturbed)."""
+        client = OracleClient(parent=self)
+        client.load_connection_info(self.get_connection_info())
+        client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        return client
 
     def exit_status(self) -> int | None:
         """The dead kernel's exit status as Popen gives it (negative: the signal that

@@ -5,9 +5,11 @@
 Releases the assignment into a scratch course, generates N submissions (a mix of correct,
 wrong, blank and broken: see autograder/submission_mix.py), and grades them twice, in two
 copies of the course: plain ``nbgrader autograde``, then autograder.grade.autograde with a
-local Dask cluster. Each kind of notebook is also executed once by nbclient alone (bare
+local Dask cluster; then the pipeline once more with the test cells run by the judge, in
+the grader's process (``c.GuardedExecute.trusted_tests``, autograder/judge.py). Each kind of notebook is also executed once by nbclient alone (bare
 execution: kernel start and the cells, nothing else). Prints both wall times, their ratio,
-the per-submission overhead over bare execution, and whether every score matched.
+the per-submission overhead over bare execution, the judge's time against the pipeline's,
+and whether every score matched.
 """
 
 from __future__ import annotations
@@ -106,9 +108,11 @@ def main(argv=None) -> int:
         print(f"releasing {assignment} into a scratch course ...", flush=True)
         base = make_course(scratch / "base", assignment)
         kinds = dict(zip((f"s{i:03d}" for i in range(options.n)), itertools.cycle(MIX)))
-        serial, parallel = (Course(shutil.copytree(base.root, scratch / name))
-                            for name in ("serial", "parallel"))
-        for course in (serial, parallel):
+        serial, parallel, judged = (Course(shutil.copytree(base.root, scratch / name))
+                                    for name in ("serial", "parallel", "judged"))
+        with open(judged.root / "nbgrader_config.py", "a") as config:
+            config.write("\nc.GuardedExecute.trusted_tests = True\n")
+        for course in (serial, parallel, judged):
             place_submissions(course, assignment, kinds)
         mix = Counter(kinds.values())
         print(f"{options.n} submissions: " + ", ".join(f"{mix[k]} {k}" for k in MIX if mix[k]))
@@ -122,7 +126,13 @@ def main(argv=None) -> int:
         print(f"pipeline, {options.workers} Dask workers ...", flush=True)
         parallel_time, report = timed(autograde, parallel, assignment,
                                       workers=options.workers)
+        print(f"pipeline, {options.workers} Dask workers, test cells run by the judge ...",
+              flush=True)
+        judged_time, judged_report = timed(autograde, judged, assignment,
+                                           workers=options.workers)
         both, differ, failed = compare(serial, parallel, assignment, sorted(kinds))
+        judged_differ = [s for s in sorted(kinds) if read_scores(judged, assignment).cells.get(s)
+                         != read_scores(parallel, assignment).cells.get(s)]
         if not isinstance(report, Exception):  # read before the scratch course goes
             steps = json.loads(report.path.read_text())["steps"]
 
@@ -145,11 +155,16 @@ def main(argv=None) -> int:
         print("pipeline steps              "
               + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items()))
         print(f"pipeline count in / out     {report.count_in} / {report.count_out}")
+    print(f"pipeline, judge runs tests  {judged_time:8.1f} s, "
+          f"{100 * (judged_time / parallel_time - 1):+.1f}% on the pipeline; scores the same "
+          f"as the pipeline's: "
+          f"{'yes' if not judged_differ else 'NO: ' + ', '.join(judged_differ)}")
     kinds_failed = sorted({kinds[s] for s in failed})
     print(f"every score matched         {'yes' if not differ else 'NO: ' + ', '.join(differ)} "
           f"({len(both)} submissions graded both ways; serial nbgrader left "
           f"{len(failed)} ungraded: {', '.join(kinds_failed) or 'none'})")
-    return 0 if not differ and not isinstance(report, Exception) else 1
+    return 0 if not (differ or judged_differ) and not isinstance(report, Exception) \
+        and not isinstance(judged_report, Exception) else 1
 
 
 if __name__ == "__main__":

@@ -409,6 +409,47 @@ def _echo(info):
 get_ipython().events.register("pre_run_cell", _echo)
 '''),
     KernelAttack(
+        "oracle_answers_forged", "the oracle: when the checks run in the grader's process, "
+        "the kernel's oracle (__nn_oracle__) answers for the student's code; this one is "
+        "replaced by one that answers every request with None, as if the student's code "
+        "returned what the checks want to hear", ALL_TESTS, r'''
+_user = get_ipython().user_ns
+
+
+class _Forger:
+    def __call__(self, request):
+        return '{"value": null, "mutated": []}'
+
+    def serve(self, requests, answers):
+        with open(requests, "rb", buffering=0) as reader, \
+                open(answers, "wb", buffering=0) as writer:
+            while True:
+                head = reader.read(16)
+                length = int.from_bytes(head[:8], "big") if len(head) == 16 else 0
+                if length == 0:
+                    return
+                reader.read(length)
+                body = b'{"value": null, "mutated": []}'
+                writer.write(len(body).to_bytes(8, "big") + head[8:] + body)
+
+
+_user["__nn_oracle__"] = _Forger()
+'''),
+    KernelAttack(
+        "exits_when_checked", "the kernel ends itself the moment a check calls the "
+        "student's code (os._exit in forward), hoping a grader that loses its kernel "
+        "half way gives up on the notebook or keeps what it had", ALL_TESTS, r'''
+import os as _os
+
+
+class Affine:
+    def forward(self, inputs, weight, bias):
+        _os._exit(0)
+
+    def backward(self, d_out):
+        _os._exit(0)
+'''),
+    KernelAttack(
         "history_reveals_hidden_tests", "no hook at all: the last solution cell prints the "
         "input history (In), where the hidden tests of Tasks 1 to 3, which ran before it, "
         "are kept; the output reaches the student in the feedback", HIDDEN_TESTS, r'''

@@ -120,9 +120,14 @@ def printed(course: Course, student: str) -> str:
 
 
 @pytest.mark.slow
-def test_kernel_attacks_measured(released, tmp_path, capsys):
+@pytest.mark.parametrize("tests_run", ["in the kernel", "by the judge"])
+def test_kernel_attacks_measured(released, tmp_path, capsys, tests_run):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root)
+    trusted = tests_run == "by the judge"
+    if trusted:  # the test cells run in the grader's process (autograder/judge.py)
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write("\nc.GuardedExecute.trusted_tests = True\n")
     place_all(course)
     students = [*BASES, *(a.name for a in KERNEL_ATTACKS)]
 
@@ -175,7 +180,8 @@ def test_kernel_attacks_measured(released, tmp_path, capsys):
                "neutralised": len(KERNEL_ATTACKS) - len(succeeded),
                "flagged": sum(r[6] for r in rows), "submissions lost": len(report.missing)}
     with capsys.disabled():
-        print(f"\nkernel attacks (issue 13), graded in {seconds:.0f} s (one run, 2 workers); "
+        print(f"\nkernel attacks (issue 13), test cells run {tests_run}, graded in "
+              f"{seconds:.0f} s (one run, 2 workers); "
               f"autograded points of {full:g}; 'target': the points it goes for (or the hidden "
               "tests); 'own': what the same submission earns without the attack; 'shown': "
               "hidden-test lines in the student's feedback")
@@ -204,10 +210,13 @@ def test_kernel_attacks_measured(released, tmp_path, capsys):
     # read the notebook being graded in its working folder, found none and showed none).
     assert reader == (True, 0, []), (reader, printed(course, READER))
     # The kernel watch flags every attack on the kernel's machinery; these two do nothing
-    # to it (reading its own folder, printing IPython's input history).
-    assert unflagged == {READER, "history_reveals_hidden_tests"}, unflagged
-    # The fix of issue 13 empties KNOWN_TO_SUCCEED_TODAY; until then it is what happens.
-    assert succeeded == KNOWN_TO_SUCCEED_TODAY, (
-        f"newly succeeding: {sorted(succeeded - KNOWN_TO_SUCCEED_TODAY)}; no longer "
-        f"succeeding (remove from KNOWN_TO_SUCCEED_TODAY): "
-        f"{sorted(KNOWN_TO_SUCCEED_TODAY - succeeded)}")
+    # to it (reading its own folder, printing IPython's input history). The forged oracle
+    # is flagged where there is an oracle to replace (the judge's).
+    assert unflagged == {READER, "history_reveals_hidden_tests"} | (
+        set() if trusted else {"oracle_answers_forged"}), unflagged
+    # Run by the judge, the test cells never meet the student's code: nothing succeeds.
+    # Run in the kernel, what succeeds is exactly KNOWN_TO_SUCCEED_TODAY.
+    expected = set() if trusted else KNOWN_TO_SUCCEED_TODAY
+    assert succeeded == expected, (
+        f"newly succeeding: {sorted(succeeded - expected)}; no longer "
+        f"succeeding: {sorted(expected - succeeded)}")

@@ -27,7 +27,7 @@ from autograder import codec
 from autograder.authoring import reference_answers
 from autograder.judge import (KernelOracle, OracleError, OracleTimeout, RemoteClass, RemoteError,
                               RemoteFunction, RemoteObject, bootstrap_code, free_names,
-                              namespace)
+                              namespace, seeding_the_kernel)
 from autograder.oracle_kernel import NAME
 from backprop_digits_variants import MUTANTS
 from nn_utils.checking import SUCCESS
@@ -69,6 +69,7 @@ ROUND_TRIPS = {
                np.asfortranarray(np.arange(6).reshape(2, 3)), np.arange(10.0)[::3]],
     "numpy scalars": [np.float64("nan"), np.float32(1.25), np.int64(-3), np.uint8(255),
                       np.bool_(True), np.complex128(1j)],
+    "numpy scalar types": [np.float64, np.float32, np.int8, np.bool_],
 }
 
 
@@ -134,6 +135,10 @@ HOSTILE = {
     "malformed ref": {"$ref": "1", "type": "A", "kind": "object", "name": None},
     "ref of unknown kind": {"$ref": 1, "type": "A", "kind": "module", "name": None},
     "ref with a nul in its name": {"$ref": 1, "type": "A\0", "kind": "object", "name": None},
+    "dtype that is not a number": {"$dtype": "object"},
+    "dtype that is a class path": {"$dtype": "os.system"},
+    "kept array without a receiver": {"$kept": ["0" * 32, npy_text(np.zeros(1))]},
+    "cached array never sent": {"$cached": "0" * 32},
 }
 
 
@@ -205,21 +210,27 @@ config = {(0.1, 20): [np.float32(1.5)], "layers": [layer, layer]}
 '''
 
 
-@pytest.fixture
-def local_oracle():
+def in_process_oracle(student_code: str) -> tuple:
+    """(oracle, the namespace it serves) with ``student_code`` run in that namespace."""
     kernel = {}
     oracle = KernelOracle(InProcessClient(kernel), timeout=5)
     oracle.install()
-    exec(STUDENT, kernel)
+    exec(student_code, kernel)
     return oracle, kernel
+
+
+@pytest.fixture
+def local_oracle():
+    return in_process_oracle(STUDENT)
 
 
 def test_proxies_read_as_the_student_objects(local_oracle):
     oracle, _ = local_oracle
     Layer, layer, function = (oracle.lookup(n) for n in ("Layer", "layer", "zero_negatives"))
-    assert isinstance(Layer, RemoteClass) and isinstance(layer, RemoteObject)
+    assert issubclass(Layer, RemoteClass) and isinstance(layer, RemoteObject)
+    assert isinstance(Layer, type)  # as checks that want "the class itself" test it
     assert isinstance(function, RemoteFunction) and isinstance(layer.forward, RemoteFunction)
-    assert type(layer).__name__ == "Layer" and type(Layer).__name__ == "type"
+    assert type(layer).__name__ == "Layer"
     assert (Layer.__name__, function.__name__, layer.forward.__qualname__) == (
         "Layer", "zero_negatives", "Layer.forward")
     assert not hasattr(layer, "__name__") and not hasattr(layer, "missing")
@@ -260,12 +271,44 @@ def test_released_proxies_free_the_kernels_handles(local_oracle):
     served = kernel[NAME]
     layer = oracle.lookup("layer")
     for _ in range(5):
-        layer.forward(1.0)  # each call fetches a fresh bound method
+        layer.forward(1.0)  # the class's method is fetched once, then kept by the proxy
+    config = oracle.lookup("config")
+    for _ in range(5):
+        config["layers"][0].forward(2.0)  # fresh proxies, released once unused
+    del config
     gc.collect()
     oracle.lookup("Layer")  # the request that tells the kernel what was released
     assert set(served.objects.values()) >= {kernel["layer"], kernel["Layer"]}
-    assert len(served.objects) == 2
+    assert len(served.objects) == 3  # layer, its forward method, Layer
     assert layer.scale == 3  # the handle it still holds works
+
+
+def test_a_class_method_is_fetched_once_and_an_own_attribute_every_time(local_oracle):
+    oracle, kernel = local_oracle
+    layer = oracle.lookup("layer")
+    before = oracle.client.sent
+    for _ in range(3):
+        layer.forward(1.0)
+    assert oracle.client.sent - before == 1 + 3
+    kernel["layer"].lookup = lambda table, key: "own"  # set on the object: asked each time
+    before = oracle.client.sent
+    for _ in range(3):
+        assert layer.lookup({}, 0) == "own"
+    assert oracle.client.sent - before == 2 * 3
+
+
+def test_a_dict_fetched_from_the_kernel_writes_through(local_oracle):
+    oracle, kernel = local_oracle
+    exec("class Model:\n    def __init__(self):\n        self.params = {'W': np.zeros(2)}\n"
+         "model = Model()\n", kernel)
+    params = oracle.lookup("model").params
+    assert isinstance(params, dict) and list(params) == ["W"]
+    params["W"] = np.ones(2)  # as a checker sets a model's parameters
+    assert same(kernel["model"].params["W"], np.ones(2)) and same(params["W"], np.ones(2))
+    assert oracle.lookup("Layer")().lookup(params, "W").tolist() == [1.0, 1.0]  # sent back as
+    # the kernel's own dict
+
+
 
 
 def test_unsendable_arguments_and_lying_kernels_are_refused(local_oracle):
@@ -447,3 +490,94 @@ def test_tampering_in_the_kernel_does_not_change_the_verdict():
         with pytest.raises(CheckFailure, match=r"(?s)Affine\.backward: d_weight is wrong"
                                                r".*average twice"):
             exec(hidden, cell)
+
+
+@pytest.mark.slow
+def test_seeds_and_saved_random_states_reach_the_kernel(kernel):
+    oracle, client = kernel
+    run(client, "def draw():\n    return np.random.rand()\n")
+    draw = oracle.lookup("draw")
+    with seeding_the_kernel(oracle):
+        np.random.seed(5)
+        first = draw()
+        state = np.random.get_state()  # as nn_utils.checking saves it around a check
+        draw()
+        np.random.set_state(state)
+    np.random.seed(5)
+    assert first == np.random.rand() and draw() == np.random.rand()  # restored: the next
+    # draw in the kernel is the second of seed 5
+
+
+@pytest.mark.slow
+def test_the_pipes_give_the_same_answers_and_survive_a_stalled_kernel(kernel, tmp_path):
+    import time
+
+    oracle, client = kernel
+    run(client, "import time\ndef twice(x):\n    return 2 * x\n"
+                "def stall():\n    time.sleep(2)\n    return 'late'\n")
+    twice = oracle.lookup("twice")
+    with oracle.serving(tmp_path):
+        assert same(twice(np.arange(3.0)), np.arange(3.0) * 2)
+        big = np.ones((300, 100))  # over the size from which the kernel keeps an array
+        assert same(twice(big), big * 2) and same(twice(big), big * 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".oracle-answers-1",
+                                                          ".oracle-requests-1"]
+    oracle.deadline = time.monotonic() + 0.5
+    with pytest.raises(OracleTimeout):
+        with oracle.serving(tmp_path):
+            oracle.lookup("stall")()
+    oracle.deadline = None
+    assert list(tmp_path.iterdir()) == []  # the stalled session's pipes are dropped
+    time.sleep(2)  # the stalled call ends; its late answer goes nowhere
+    with oracle.serving(tmp_path):
+        assert same(twice(big), big * 2)
+        assert oracle.lookup("stall")() == "late"
+
+
+@pytest.mark.slow
+def test_the_kit_lends_its_helper_objects_to_student_code_during_a_check(kernel, tmp_path):
+    from nn_utils.checkers.nn_framework import _RecordingLayer, _Tanh
+
+    oracle, client = kernel
+    run(client, "def apply(activation, x):\n    return activation.forward(x)\n"
+                "def update(layer):\n    layer.parameters['W'] -= 1.0\n"
+                "    return sorted(layer.parameters)\n"
+                "def peek(layer):\n    return layer.forward.__globals__\n"
+                "kept = []\ndef keep(thing):\n    kept.append(thing)\n"
+                "def use_later():\n    return kept[0].parameters\n")
+    apply, update, peek = (oracle.lookup(n) for n in ("apply", "update", "peek"))
+
+    layer = _RecordingLayer(np.ones((2, 2)), np.zeros((1, 2)), "layer 0", first=True)
+    with oracle.serving(tmp_path):
+        assert same(apply(_Tanh(), np.array([0.0, 1.0])), np.tanh(np.array([0.0, 1.0])))
+        assert update(layer) == ["W", "b"] and same(layer.parameters["W"], np.zeros((2, 2)))
+        with pytest.raises(RemoteError, match="public attributes only"):
+            peek(layer)  # the grader's modules stay out of reach
+        oracle.lookup("keep")(layer)
+    with oracle.serving(tmp_path):
+        with pytest.raises(RemoteError, match="no object the grader lent"):
+            oracle.lookup("use_later")()  # lent for one check only
+    with oracle.serving(tmp_path):
+        with pytest.raises(codec.CodecError):
+            apply(np, 1.0)  # not lendable: a module
+        with pytest.raises(codec.CodecError):
+            apply(type("Local", (), {"forward": lambda self, x: x})(), 1.0)  # not the kit's
+
+
+def test_copies_of_proxies_do_not_release_what_the_original_still_uses(local_oracle):
+    import copy
+
+    oracle, kernel = local_oracle
+    exec("class Model:\n    def __init__(self):\n        self.params = {'W': np.zeros(2)}\n"
+         "model = Model()\n", kernel)
+    model = oracle.lookup("model")
+    params = model.params
+    assert copy.deepcopy(model) is model and copy.copy(model) is model
+    twin = copy.deepcopy(params)
+    assert type(twin) is dict and same(twin["W"], np.zeros(2))
+    twin["W"] = np.ones(2)  # the checker's own copy: the kernel's dict is unchanged
+    del twin
+    gc.collect()
+    assert same(model.params["W"], np.zeros(2))
+    params["W"] = np.full(2, 3.0)  # the original still writes through
+    assert same(kernel["model"].params["W"], np.full(2, 3.0))
