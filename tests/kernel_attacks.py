@@ -448,7 +448,7 @@ class Affine:
 
     def backward(self, d_out):
         _os._exit(0)
-'''),
+''', cell="relu-impl"),  # after the release's own Affine, which would replace this one
     KernelAttack(
         "history_reveals_hidden_tests", "no hook at all: the last solution cell prints the "
         "input history (In), where the hidden tests of Tasks 1 to 3, which ran before it, "
