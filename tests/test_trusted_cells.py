@@ -1,23 +1,17 @@
 """Test cells run by the judge (issue 13): what a cell prints, raises and returns is
 computed here, with the notebook's names from the kernel (autograder/judge.py).
 
-The in-process tests use tests/test_oracle.py's stand-in client; the graded comparison
-(slow) grades the backprop_digits demo with the test cells run by the judge and compares
-every cell's score with the same demo graded the usual way.
+The tests use tests/test_oracle.py's stand-in client. Graded for real: the attacks in
+test_kernel_attacks.py, and the demo in test_end_to_end.py.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from nbgrader.api import Gradebook
 
 from autograder.judge import run_test_cell, trusted_imports
-from autograder.scores import COURSE_ID
 from test_oracle import in_process_oracle
 
 STUDENT = '''
@@ -99,42 +93,6 @@ def test_an_imported_name_is_not_asked_of_the_kernel(oracle):
     kernel["root"] = lambda x: "forged"
     imports = trusted_imports(["from math import sqrt as root"])
     assert run(oracle, "root(16.0)\n", imports=imports).result == "4.0"
-
-
-@pytest.mark.slow
-def test_backprop_digits_scores_the_same_cell_by_cell(tmp_path):
-    """The demo graded twice, test cells in the kernel and by the judge: same scores."""
-    from conftest import KIT
-
-    scores = {}
-    for mode in ("kernel", "judge"):
-        root = tmp_path / mode
-        root.mkdir()
-        shutil.copytree(KIT / "source", root / "source")
-        shutil.copy(KIT / "nbgrader_config.py", root / "nbgrader_config.py")
-        if mode == "judge":
-            with open(root / "nbgrader_config.py", "a") as config:
-                config.write("\nc.GuardedExecute.trusted_tests = True\n")
-        script = ("import sys\nfrom pathlib import Path\nfrom autograder.course import Course\n"
-                  "from autograder import collect\nfrom autograder.demo import "
-                  "build_demo_submissions\nfrom autograder.grade import autograde\n"
-                  "from autograder.release import release_assignment\n"
-                  "if __name__ == '__main__':\n"
-                  "    course = Course(Path(sys.argv[1]))\n"
-                  "    release_assignment(course, 'backprop_digits')\n"
-                  "    build_demo_submissions(course, 'backprop_digits', course.root / 'in')\n"
-                  "    collect.collect(course, 'backprop_digits', course.root / 'in')\n"
-                  "    autograde(course, 'backprop_digits')\n")
-        (tmp_path / "grade_demo.py").write_text(script)
-        done = subprocess.run([sys.executable, str(tmp_path / "grade_demo.py"), str(root)],
-                              capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as book:
-            scores[mode] = {(s.student_id, g.name): g.score
-                            for s in book.assignment_submissions("backprop_digits")
-                            for n in s.notebooks for g in n.grades}
-    assert len(scores["kernel"]) == 6 * 9 and scores["judge"] == scores["kernel"]
-    assert sum(scores["judge"].values()) > 0
 
 
 def test_the_kernel_watch_knows_the_oracle_by_its_name():
