@@ -10,6 +10,12 @@ from .quiet import quiet_numpy
 SUCCESS = "All checks passed successfully!"
 
 
+# Other random states a check must leave as it found them, each with save() and restore():
+# at grading time, the student's kernel's, when the checks run in the grader's process
+# (autograder/judge.py). Empty in a student's notebook.
+RANDOM_STATE_MIRRORS: list = []
+
+
 def checker(function):
     """Make ``function`` a student-facing checker.
 
@@ -24,11 +30,15 @@ def checker(function):
     def wrapper(*args, **kwargs):
         verify_intact()
         state = np.random.get_state()
+        for mirror in RANDOM_STATE_MIRRORS:
+            mirror.save()
         try:
             with quiet_numpy():
                 function(*args, **kwargs)
         finally:
             np.random.set_state(state)
+            for mirror in reversed(RANDOM_STATE_MIRRORS):
+                mirror.restore()
         print(SUCCESS)
 
     return wrapper

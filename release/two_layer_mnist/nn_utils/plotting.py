@@ -66,6 +66,8 @@ def check_figure_produced(min_images: int = 1, what: str = "the cell above") -> 
     """Raise CheckFailure unless figures showing ``min_images`` images were drawn.
 
     Counts the figures rendered since the previous call, then starts counting afresh.
+    It reads what the process that drew them recorded, so at grading time the grader
+    asks the student's kernel to run it (``runs_in_kernel``).
     """
     verify_intact()
     if not _watching:
@@ -138,3 +140,7 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
         top, left = row * (height + padding), column * (width + padding)
         grid[top:top + height, left:left + width] = scaled
     return grid
+
+
+# The figures were drawn in the student's kernel, so the grader asks it (autograder/judge.py).
+check_figure_produced.runs_in_kernel = True

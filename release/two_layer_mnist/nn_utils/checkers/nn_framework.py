@@ -410,8 +410,12 @@ def _einsum_calls(function, *args):
     """Call ``function`` while counting its calls of np.einsum; return (result, count).
 
     Calls through ``np.einsum`` and through a name bound to it in the function's module
-    (``from numpy import einsum``) both count.
+    (``from numpy import einsum``) both count. A function that lives in another process
+    (the student's kernel, at grading time) counts them there: ``count_calls``.
     """
+    count_calls = getattr(type(function), "count_calls", None)
+    if count_calls is not None:
+        return call_student(function.__name__, count_calls, function, "einsum", *args)
     original = np.einsum
     calls = []
 
