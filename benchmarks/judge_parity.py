@@ -1,0 +1,77 @@
+"""The demo graded twice, test cells in the kernel and by the judge: same scores, cell by cell?
+
+    ./kit bench judge_parity [ASSIGNMENT ...]     (default: the four demo assignments)
+
+For each assignment, builds the demo submissions (autograder/demo.py) into two scratch
+courses, grades one as usual and one with ``c.GuardedExecute.trusted_tests = True`` (the
+test cells run in the grader's process: autograder/judge.py), and prints how many graded
+cells score the same, every cell that differs, every flag either run raised, and both
+execute times. Exits 1 when a cell differs or an honest run is flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from autograder import collect
+from autograder.course import KIT_ROOT, Course
+from autograder.demo import DEMO_ASSIGNMENTS, build_demo_submissions
+from autograder.grade import autograde
+from autograder.release import release_assignment
+from autograder.scores import COURSE_ID
+
+MODES = {"kernel": "", "judge": "\nc.GuardedExecute.trusted_tests = True\n"}
+
+
+def graded(root: Path, assignment: str, config_line: str) -> tuple[dict, dict]:
+    """({(student, notebook, cell): score}, grading.json) of the demo graded in ``root``."""
+    root.mkdir(parents=True)
+    shutil.copytree(KIT_ROOT / "source", root / "source")
+    shutil.copy(KIT_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    with open(root / "nbgrader_config.py", "a") as config:
+        config.write(config_line)
+    course = Course(root)
+    release_assignment(course, assignment)
+    build_demo_submissions(course, assignment, root / "in")
+    collect.collect(course, assignment, root / "in")
+    autograde(course, assignment)
+    with Gradebook(course.db_url, course_id=COURSE_ID) as book:
+        scores = {(s.student_id, n.name, g.name): g.score
+                  for s in book.assignment_submissions(assignment)
+                  for n in s.notebooks for g in n.grades}
+    return scores, json.loads((root / "reports" / assignment / "grading.json").read_text())
+
+
+def main(argv: list[str]) -> int:
+    assignments = argv or list(DEMO_ASSIGNMENTS)
+    bad = False
+    with tempfile.TemporaryDirectory(prefix="judge-parity-") as scratch:
+        for assignment in assignments:
+            runs = {mode: graded(Path(scratch) / assignment / mode, assignment, line)
+                    for mode, line in MODES.items()}
+            (kernel, kernel_report), (judge, judge_report) = runs["kernel"], runs["judge"]
+            cells = sorted(set(kernel) | set(judge))
+            differ = [c for c in cells if kernel.get(c) != judge.get(c)]
+            print(f"{assignment}: {len(cells) - len(differ)} of {len(cells)} graded cells "
+                  f"score the same; execute {kernel_report['steps']['execute']:.1f} s in the "
+                  f"kernel, {judge_report['steps']['execute']:.1f} s by the judge")
+            for cell in differ:
+                print(f"  differs: {'/'.join(cell)}: kernel {kernel.get(cell)}, "
+                      f"judge {judge.get(cell)}")
+            for mode, (_, report) in runs.items():
+                for entry in report["submissions"]:
+                    for flag in entry["flags"]:
+                        print(f"  flagged ({mode}): {entry['student']}: {flag}")
+                        bad = True
+            bad = bad or bool(differ)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
