@@ -247,7 +247,6 @@ class GuardedExecute(Execute):
         return cell, resources
 
     def _start_oracle(self) -> None:
-        self._workdir = Path(self.km.workdir)
         self._oracle = judge.KernelOracle(self.km.oracle_client(),
                                           timeout=self._cell_limit(None) or 600)
         self._oracle.install()
@@ -258,7 +257,7 @@ class GuardedExecute(Execute):
         limit = self._cell_limit(cell)
         self._oracle.deadline = monotonic() + limit if limit else None
         try:
-            with self._oracle.serving(self._workdir):
+            with self._oracle.serving(Path(self.km.workdir)):
                 run = judge.run_test_cell(self._oracle, cell.source, self._imports,
                                           self._judged)
         except judge.OracleTimeout as error:  # the serve loop did not start

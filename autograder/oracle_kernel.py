@@ -84,8 +84,7 @@ class Oracle:
         if self.pipes is None or not self.serving:
             raise RuntimeError("the grader's objects can be used only while a check runs")
         reader, writer = self.pipes
-        text = codec.encode(request, ref=self.handle).encode()
-        writer.write(len(text).to_bytes(8, "big") + bytes(8) + text)
+        writer.write(_frame(bytes(8), codec.encode(request, ref=self.handle).encode()))
         length = int.from_bytes(_read(reader, 8), "big")
         _read(reader, 8)
         answer = codec.decode(_read(reader, length).decode(), ref=self.resolve,
@@ -113,8 +112,7 @@ class Oracle:
                 sequence = _read(reader, 8)
                 if length == 0:
                     return
-                answer = self(_read(reader, length).decode()).encode()
-                writer.write(len(answer).to_bytes(8, "big") + sequence + answer)
+                writer.write(_frame(sequence, self(_read(reader, length).decode()).encode()))
         finally:
             self.serving = False
             self.lent.clear()  # the grader forgets what it lent once the check is over
@@ -145,14 +143,12 @@ class Oracle:
             return {"value": value, "method": True}
         if request["op"] != "call":
             return {"value": value}
+        counted = {}
         if "count" in request:
-            value, counted = value
-            return {"value": value, "counted": counted, "mutated": [
-                [i, a] for i, (a, old) in enumerate(zip(arrays, before))
-                if (a.shape, a.tobytes()) != old]}
+            value, counted["counted"] = value
         changed = [[i, a] for i, (a, old) in enumerate(zip(arrays, before))
                    if (a.shape, a.tobytes()) != old]
-        return {"value": value, "mutated": changed}
+        return {"value": value, "mutated": changed, **counted}
 
     def prepare(self, request: dict):
         """Check the request's fields; return the function that carries it out, which runs
@@ -279,6 +275,8 @@ _LARGE = 32 * 2**20  # bytes of arrays in a dict from which the dict is not copi
 
 def _array_bytes(mapping: dict) -> int:
     return sum(getattr(v, "nbytes", 0) for v in mapping.values() if type(v).__name__ == "ndarray")
+
+
 _OPERATIONS = ("global", "call", "getattr", "setattr", "getitem", "setitem", "seed",
                "random_state", "release")
 
@@ -323,6 +321,11 @@ def _counting(function, name: str, args: list, kwargs: dict) -> tuple:
         for key in aliases:
             namespace[key] = original
     return result, len(calls)
+
+
+def _frame(sequence: bytes, payload: bytes) -> bytes:
+    """A frame of judge.Pipe: 8-byte length, the 8-byte sequence number, the payload."""
+    return len(payload).to_bytes(8, "big") + sequence + payload
 
 
 def _read(pipe, count: int) -> bytes:
