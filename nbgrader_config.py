@@ -25,9 +25,10 @@ c.Execute.allow_errors = True
 # c.Sandbox.output_bytes = 2**20        # output one cell may add to the notebook
 # c.Sandbox.read_only = []              # more folders it may read (data sets)
 
-# Run every test cell in the grader's process, with the student's kernel only answering
-# calls of their code (autograder/judge.py; README: Threat model). Off by default for now.
-# c.GuardedExecute.trusted_tests = True
+# Test cells run in the grader's process, the student's kernel only answering calls of
+# their code (autograder/judge.py; README: Threat model). False runs them in the kernel, as
+# plain nbgrader does, which the student's code can subvert.
+# c.GuardedExecute.trusted_tests = False
 
 # Several graders at once: a PostgreSQL gradebook instead of the SQLite file gradebook.db.
 # c.CourseDirectory.db_url = "postgresql+psycopg://USER@HOST/DATABASE"

@@ -32,7 +32,7 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
-from . import judge
+from . import judge, shell_history
 from .hidden_tests import hide_tests
 from .limits import GradingKernelManager
 from .sandbox import Sandbox, attempt, denial, visible_roots
@@ -152,8 +152,9 @@ class GuardedExecute(Execute):
     notebook_timeout = Integer(0, help="Seconds for the whole notebook; 0: no limit.").tag(
         config=True)
 
-    trusted_tests = Bool(False, help="Run the test cells here, with the kernel as an "
-                         "oracle (judge.py), instead of in the student's kernel.").tag(config=True)
+    trusted_tests = Bool(True, help="Run the test cells here, with the kernel as an oracle "
+                         "(judge.py); False runs them in the student's kernel, which its code "
+                         "can subvert.").tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", GradingKernelManager)
@@ -190,6 +191,7 @@ class GuardedExecute(Execute):
         self._oracle, self._judged = None, {}
         self._imports = judge.trusted_imports(
             c.source for c in nb.cells if c.cell_type == "code" and is_locked_code(c))
+        self._note_history_reads(nb)
         try:
             nb, resources = super().preprocess(nb, resources, km)
         except Exception as error:  # no kernel, or it failed in a way nbclient cannot handle
@@ -287,6 +289,18 @@ class GuardedExecute(Execute):
         if run.broken_protocol:
             self.outcome.record("tampering", f"{where}: the kernel's answers to the checks "
                                 f"broke the grading protocol: {run.broken_protocol[:200]}")
+
+    def _note_history_reads(self, nb) -> None:
+        """Flag the student's cells that read the shell's history of the cells run, where
+        test code would be if it ran in the kernel (shell_history.py)."""
+        theirs = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                  and not is_locked_code(c) and not is_test_cell(c)]
+        own = shell_history.bound_names(c.source for _, c in theirs)
+        for index, cell in theirs:
+            if reads := shell_history.history_reads(cell.source, own):
+                self.outcome.record("tampering", f"{cell_name(cell, index)} reads the shell's "
+                                    f"history of the cells it ran ({', '.join(reads)}), where "
+                                    "the test cells' code is looked for")
 
     def _kernel_alive(self) -> bool:
         """Whether the kernel still runs, a second after it stopped answering (a kernel

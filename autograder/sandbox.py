@@ -468,6 +468,9 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
         return "tampering", ("changed the kernel the test cells run in (seen as this cell "
                              f"ran): {event.get('change')}")
     path = str(event.get("path", ""))
+    if kind == "notebook":
+        return "tampering", (f"opened the notebook file {os.path.basename(path)} in its "
+                             "folder, where the notebook being graded is kept")
     if not path or not _outside(path, workdir):
         return None
     # Whether the file was there: on the grader's machine (the sandbox hid it), or, without

@@ -110,8 +110,11 @@ def main(argv=None) -> int:
         kinds = dict(zip((f"s{i:03d}" for i in range(options.n)), itertools.cycle(MIX)))
         serial, parallel, judged = (Course(shutil.copytree(base.root, scratch / name))
                                     for name in ("serial", "parallel", "judged"))
-        with open(judged.root / "nbgrader_config.py", "a") as config:
-            config.write("\nc.GuardedExecute.trusted_tests = True\n")
+        # The judge is the default; serial and pipeline run the test cells in the kernel,
+        # as grading did before it, so the three compare.
+        for course, trusted in ((serial, False), (parallel, False), (judged, True)):
+            with open(course.root / "nbgrader_config.py", "a") as config:
+                config.write(f"\nc.GuardedExecute.trusted_tests = {trusted}\n")
         for course in (serial, parallel, judged):
             place_submissions(course, assignment, kinds)
         mix = Counter(kinds.values())

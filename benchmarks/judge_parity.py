@@ -1,18 +1,27 @@
 """The demo graded twice, test cells in the kernel and by the judge: same scores, cell by cell?
 
     ./kit bench judge_parity [ASSIGNMENT ...]     (default: the four demo assignments)
+    ./kit bench judge_parity --tables
 
 For each assignment, builds the demo submissions (autograder/demo.py) into two scratch
-courses, grades one as usual and one with ``c.GuardedExecute.trusted_tests = True`` (the
-test cells run in the grader's process: autograder/judge.py), and prints how many graded
-cells score the same, every cell that differs, every flag either run raised, and both
-execute times. Exits 1 when a cell differs or an honest run is flagged.
+courses, grades one with ``c.GuardedExecute.trusted_tests = False`` (the test cells run in
+the kernel, as at home) and one with it True (the test cells run in the grader's process:
+autograder/judge.py), and prints how many graded cells score the same, every cell that
+differs, every flag either run raised, and both execute times. Exits 1 when a cell differs
+or an honest run is flagged.
+
+With --tables, runs the tests of every mutant and correct alternative (tests/test_<a>.py)
+with each notebook run twice, test cells in the kernel and by the judge, any difference in
+a cell's points, error or stderr failing the test (tests/notebook_runner.py), and prints
+how many cells were compared.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +35,11 @@ from autograder.grade import autograde
 from autograder.release import release_assignment
 from autograder.scores import COURSE_ID
 
-MODES = {"kernel": "", "judge": "\nc.GuardedExecute.trusted_tests = True\n"}
+MODES = {"kernel": "\nc.GuardedExecute.trusted_tests = False\n",
+         "judge": "\nc.GuardedExecute.trusted_tests = True\n"}
+TABLES = ["tests/test_backprop_digits.py", "tests/test_nn_framework.py",
+          "tests/test_nn_framework_conv.py", "tests/test_two_layer_mnist.py",
+          "tests/test_fc_nets_cifar.py", "tests/test_fc_nets_cifar_layers.py"]
 
 
 def graded(root: Path, assignment: str, config_line: str) -> tuple[dict, dict]:
@@ -48,7 +61,23 @@ def graded(root: Path, assignment: str, config_line: str) -> tuple[dict, dict]:
     return scores, json.loads((root / "reports" / assignment / "grading.json").read_text())
 
 
+def tables() -> int:
+    with tempfile.TemporaryDirectory(prefix="judge-parity-") as scratch:
+        log = Path(scratch) / "compared"
+        log.touch()
+        env = {**os.environ, "NN_KIT_TEST_CELLS": "kernel,judge",
+               "NN_KIT_COMPARED_LOG": str(log)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:logging",
+                               "-n", "0", *TABLES], cwd=KIT_ROOT, env=env)
+        cells = log.read_text().splitlines()
+    print(f"mutant tables and alternatives: {len(cells)} test cells run in the kernel and "
+          f"by the judge; {'all the same' if done.returncode == 0 else 'SOME DIFFER (above)'}")
+    return done.returncode
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--tables"]:
+        return tables()
     assignments = argv or list(DEMO_ASSIGNMENTS)
     bad = False
     with tempfile.TemporaryDirectory(prefix="judge-parity-") as scratch:

@@ -10,17 +10,29 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import os
+import queue
+import tempfile
+import threading
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 import nbformat
+import numpy as np
 
 from autograder.authoring import answer_id, reference_answers, task_of
+from autograder.oracle_kernel import NAME as ORACLE
 
 matplotlib.use("Agg")
 
 KIT = Path(__file__).resolve().parent.parent
+# Where test cells run: "kernel", beside the student's code as at home, or "judge", as
+# grading does (autograder/judge.py). Given both, every run compares them cell by cell:
+# NN_KIT_TEST_CELLS=kernel,judge ./kit test tests/test_backprop_digits.py
+MODES = tuple(os.environ.get("NN_KIT_TEST_CELLS", "kernel").split(","))
+BOTH = ("kernel", "judge")
 
 
 @dataclass
@@ -45,7 +57,8 @@ def student_code(notebook, overrides: dict[str, str]) -> dict[str, str]:
     return {**answers, **overrides}
 
 
-def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict[str, CellResult]:
+def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=(),
+                 modes: tuple[str, ...] = ()) -> dict[str, CellResult]:
     """Execute code cells in order; score the test cells of ``tasks`` (all when None).
 
     Args:
@@ -53,8 +66,31 @@ def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict
         answers: grade_id -> source for the solution cells.
         tasks: the tasks whose test cells to run; other test cells are skipped.
         skip: grade_ids of given cells not worth running (long training loops).
+        modes: where test cells run (see MODES, the default); with more than one, the
+            notebook runs once in each, and any cell whose verdict differs fails the run.
     """
+    runs = {mode: _run_notebook(notebook, answers, tasks, skip, mode == "judge")
+            for mode in modes or MODES}
+    first, *others = runs
+    for mode in others:
+        differ = {g: (runs[first][g], runs[mode].get(g)) for g in runs[first]
+                  if _verdict(runs[first][g]) != _verdict(runs[mode].get(g))}
+        assert not differ and set(runs[mode]) == set(runs[first]), (
+            f"test cells run by the {mode} and the {first} disagree: {differ}")
+    if others and os.environ.get("NN_KIT_COMPARED_LOG"):  # benchmarks/judge_parity.py
+        with open(os.environ["NN_KIT_COMPARED_LOG"], "a") as log:
+            log.writelines(f"{g}\n" for g in runs[first])
+    return runs[first]
+
+
+def _verdict(result: CellResult | None) -> tuple | None:
+    # What the warnings say is formatted differently by the two, not whether there are any.
+    return result and (result.points, result.error, bool(result.stderr))
+
+
+def _run_notebook(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellResult]:
     namespace = {"__name__": "__main__"}
+    judge = _Judge(notebook, namespace) if judged else None
     results = {}
     wanted = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade")
@@ -77,11 +113,14 @@ def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict
         out, err = io.StringIO(), io.StringIO()
         error = ""
         value = None
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                value = _run_cell(code, f"<cell {grade_id or cell.id}>", namespace)
-            except Exception as exc:  # noqa: BLE001 - a cell's error is its result
-                error = f"{type(exc).__name__}: {exc}"
+        if is_test and judge is not None:
+            error, value = judge.run(code, err)
+        else:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    value = _run_cell(code, f"<cell {grade_id or cell.id}>", namespace)
+                except Exception as exc:  # noqa: BLE001 - a cell's error is its result
+                    error = f"{type(exc).__name__}: {exc}"
         if is_test:
             passed = not error and not err.getvalue()
             points = meta["points"] if passed else 0.0
@@ -93,6 +132,104 @@ def run_notebook(notebook, answers: dict[str, str], tasks=None, skip=()) -> dict
 
     plt.close("all")  # figures of one run must not leak into the next
     return results
+
+
+class _Judge:
+    """Test cells run by the judge, with the notebook's names from ``kernel``."""
+
+    def __init__(self, notebook, kernel: dict):
+        from autograder.execution import is_locked_code
+        from autograder.judge import trusted_imports
+
+        self.oracle = in_process_oracle("", kernel)[0]
+        self.imports = trusted_imports(c.source for c in notebook.cells
+                                       if c.cell_type == "code" and is_locked_code(c))
+        self.state = {}
+        self.folder = Path(tempfile.mkdtemp(prefix="judged-"))  # for the oracle's pipes
+
+    def run(self, code: str, err: io.StringIO) -> tuple[str, object]:
+        """(the error as the runner reports it, the last value) of one test cell; what it
+        wrote to stderr goes to ``err``."""
+        from autograder.judge import run_test_cell
+
+        with self.oracle.serving(self.folder):
+            run = run_test_cell(self.oracle, code, self.imports, self.state)
+        err.write(run.stderr)
+        error = f"{run.error[0]}: {run.error[1]}" if run.error else ""
+        value = None
+        if run.result is not None:
+            try:
+                value = ast.literal_eval(run.result)  # nbgrader reads the shown text
+            except (ValueError, SyntaxError):
+                value = run.result
+        return error, value
+
+
+class InProcessClient:
+    """Stands in for a BlockingKernelClient: runs code and evaluates user_expressions in
+    a dict, formatting results with repr as IPython does for a str."""
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self.replies = queue.Queue()
+        self.sent = 0
+
+    def execute(self, code, silent, store_history, user_expressions=None, allow_stdin=False):
+        assert silent and not store_history and not allow_stdin
+        self.sent += 1
+        if code.startswith(f"{ORACLE}.serve("):  # answers until the judge ends it
+            reply = {"parent_header": {"msg_id": self.sent}, "content": {"status": "ok"}}
+            threading.Thread(target=lambda: (exec(code, self.namespace),
+                                             self.replies.put(reply)),
+                             name=KERNEL_THREAD, daemon=True).start()
+            return self.sent
+        exec(code, self.namespace)
+        results = {key: {"status": "ok", "data": {"text/plain": repr(eval(expr, self.namespace))}}
+                   for key, expr in (user_expressions or {}).items()}
+        self.replies.put({"parent_header": {"msg_id": self.sent},
+                          "content": {"status": "ok", "user_expressions": results}})
+        return self.sent
+
+    def get_shell_msg(self, timeout):
+        return self.replies.get(timeout=timeout)
+
+
+def in_process_oracle(student_code: str, kernel: dict | None = None) -> tuple:
+    """(oracle, the namespace it serves) with ``student_code`` run in that namespace."""
+    from autograder.judge import KernelOracle
+
+    kernel = {} if kernel is None else kernel
+    oracle = KernelOracle(InProcessClient(kernel), timeout=5)
+    oracle.install()
+    # The judge mirrors np.random.seed to the kernel by replacing it while a check runs;
+    # here that is the kernel's numpy too, so the kernel side keeps the original.
+    kernel[ORACLE].seed = _NUMPY_SEED
+    exec(student_code, kernel)
+    return oracle, kernel
+
+
+_NUMPY_SEED = np.random.seed
+KERNEL_THREAD = "in-process kernel"
+
+
+class _SeedOfTheCaller(types.ModuleType):
+    """numpy.random, where the student's code running in the in-process kernel's thread
+    always finds numpy's own seed. While a check runs, the judge replaces np.random.seed
+    to mirror its seeds into the kernel; a real kernel is another process, where the
+    student's own calls never meet that replacement."""
+
+    @property
+    def seed(self):
+        if threading.current_thread().name == KERNEL_THREAD:
+            return _NUMPY_SEED
+        return self.__dict__.get("_seed_here", _NUMPY_SEED)
+
+    @seed.setter
+    def seed(self, value):
+        self.__dict__["_seed_here"] = value
+
+
+np.random.__class__ = _SeedOfTheCaller
 
 
 def _run_cell(code: str, name: str, namespace: dict):

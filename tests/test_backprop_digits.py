@@ -2,7 +2,9 @@
 
 Each mutant must lose all of its task's points, with a message naming the mistake;
 each correct alternative must keep full marks. Cells run in-process (see
-notebook_runner.py); the real nbgrader loop is exercised in test_end_to_end.py.
+notebook_runner.py); the mutants and alternatives run twice, test cells in the kernel (as
+at home) and by the judge (as at grading), and must agree cell by cell. The real nbgrader
+loop is exercised in test_end_to_end.py.
 """
 
 import contextlib
@@ -15,7 +17,7 @@ import pytest
 import nn_utils
 from autograder.authoring import reference_answers
 from backprop_digits_variants import ALTERNATIVES, MUTANTS
-from notebook_runner import run_notebook, source_notebook, student_code, task_points
+from notebook_runner import BOTH, run_notebook, source_notebook, student_code, task_points
 
 NOTEBOOK = source_notebook("backprop_digits")
 REFERENCE = reference_answers(NOTEBOOK)
@@ -50,7 +52,7 @@ def run_all_checks(namespace, seed=0):
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.task}: {m.name}")
 def test_mutant_loses_the_task_points_with_a_named_mistake(mutant):
     answers = student_code(NOTEBOOK, mutant.apply(REFERENCE))
-    results = run_notebook(NOTEBOOK, answers, tasks={mutant.task}, skip=SKIP)
+    results = run_notebook(NOTEBOOK, answers, tasks={mutant.task}, skip=SKIP, modes=BOTH)
     score, top = task_points(results, mutant.task)
     assert top > 0
     assert score == 0, f"{mutant.name} kept {score}/{top}: {results}"
@@ -63,7 +65,7 @@ def test_mutant_loses_the_task_points_with_a_named_mistake(mutant):
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_correct_alternative_keeps_full_marks(name):
     answers = student_code(NOTEBOOK, ALTERNATIVES[name])
-    results = run_notebook(NOTEBOOK, answers, skip=SKIP)
+    results = run_notebook(NOTEBOOK, answers, skip=SKIP, modes=BOTH)
     for task in TASKS:
         score, top = task_points(results, task)
         assert score == top > 0, f"{name}, {task}: {results}"

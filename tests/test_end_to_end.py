@@ -188,9 +188,10 @@ def test_honest_work_is_never_flagged(demo, assignment):
                                            "report.html").read_text()
 
 
-def test_backprop_digits_scores_the_same_with_the_test_cells_run_by_the_judge(demo, tmp_path):
-    """The demo's backprop_digits graded again with the test cells run in the grader's
-    process (autograder/judge.py): every cell scores as in the demo, nothing is flagged."""
+def test_backprop_digits_scores_the_same_with_the_test_cells_run_in_the_kernel(demo, tmp_path):
+    """The demo's backprop_digits, graded with the test cells run by the judge (the
+    default: autograder/judge.py), graded again with them in the student's kernel, as at
+    home and as plain nbgrader does: every cell scores the same, nothing is flagged."""
     import json
     import shutil
 
@@ -205,7 +206,7 @@ def test_backprop_digits_scores_the_same_with_the_test_cells_run_by_the_judge(de
     shutil.copytree(KIT / "source", root / "source")
     shutil.copy(KIT / "nbgrader_config.py", root / "nbgrader_config.py")
     with open(root / "nbgrader_config.py", "a") as config:
-        config.write("\nc.GuardedExecute.trusted_tests = True\n")
+        config.write("\nc.GuardedExecute.trusted_tests = False\n")
     script = tmp_path / "grade_demo.py"
     script.write_text(
         "import sys\nfrom pathlib import Path\nfrom autograder.course import Course\n"
@@ -222,12 +223,12 @@ def test_backprop_digits_scores_the_same_with_the_test_cells_run_by_the_judge(de
                           text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     scores = {}
-    for name, url in (("kernel", course.db_url), ("judge", f"sqlite:///{root / 'gradebook.db'}")):
+    for name, url in (("judge", course.db_url), ("kernel", f"sqlite:///{root / 'gradebook.db'}")):
         with Gradebook(url, course_id=COURSE_ID) as book:
             scores[name] = {(s.student_id, g.name): g.score
                             for s in book.assignment_submissions("backprop_digits")
                             for n in s.notebooks for g in n.grades}
-    assert len(scores["kernel"]) == 6 * 9 and sum(scores["kernel"].values()) > 0
-    assert scores["judge"] == scores["kernel"]
+    assert len(scores["judge"]) == 6 * 9 and sum(scores["judge"].values()) > 0
+    assert scores["kernel"] == scores["judge"]
     report = json.loads((root / "reports" / "backprop_digits" / "grading.json").read_text())
     assert [s["flags"] for s in report["submissions"]] == [[]] * 6

@@ -124,10 +124,9 @@ def printed(course: Course, student: str) -> str:
 def test_kernel_attacks_measured(released, tmp_path, capsys, tests_run):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root)
-    trusted = tests_run == "by the judge"
-    if trusted:  # the test cells run in the grader's process (autograder/judge.py)
-        with open(course.root / "nbgrader_config.py", "a") as config:
-            config.write("\nc.GuardedExecute.trusted_tests = True\n")
+    trusted = tests_run == "by the judge"  # the default (autograder/judge.py)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.GuardedExecute.trusted_tests = {trusted}\n")
     place_all(course)
     students = [*BASES, *(a.name for a in KERNEL_ATTACKS)]
 
@@ -209,11 +208,13 @@ def test_kernel_attacks_measured(released, tmp_path, capsys, tests_run):
     # Fixed today: the kernel's copy of the notebook holds no hidden tests (the reader ran,
     # read the notebook being graded in its working folder, found none and showed none).
     assert reader == (True, 0, []), (reader, printed(course, READER))
-    # The kernel watch flags every attack on the kernel's machinery; these two do nothing
-    # to it (reading its own folder, printing IPython's input history). The forged oracle
-    # is flagged where there is an oracle to replace (the judge's).
-    assert unflagged == {READER, "history_reveals_hidden_tests"} | (
-        set() if trusted else {"oracle_answers_forged"}), unflagged
+    # Every attack is flagged: the kernel watch sees the machinery changed and the graded
+    # notebook opened, the grader sees the history read in the notebook's text. The forged
+    # oracle is flagged where there is an oracle to replace (the judge's).
+    assert unflagged == (set() if trusted else {"oracle_answers_forged"}), unflagged
+    assert any("opened the notebook file" in f["reason"] for f in entries[READER]["flags"])
+    assert any("history of the cells it ran ('In')" in f["reason"]
+               for f in entries["history_reveals_hidden_tests"]["flags"])
     # Run by the judge, the test cells never meet the student's code: nothing succeeds.
     # Run in the kernel, what succeeds is exactly KNOWN_TO_SUCCEED_TODAY.
     expected = set() if trusted else KNOWN_TO_SUCCEED_TODAY

@@ -1,4 +1,8 @@
-"""nn_framework: checkers and notebook grading on mutants and correct alternatives."""
+"""nn_framework: checkers and notebook grading on mutants and correct alternatives.
+
+Every notebook runs twice, test cells in the kernel (as at home) and by the judge (as at
+grading, where checkers lend the student's code objects of their own), and the two must
+agree cell by cell (notebook_runner.py)."""
 
 import contextlib
 import io
@@ -19,7 +23,7 @@ from nn_framework_variants import (
     SEED_STYLE,
     TRAINING_MUTANTS,
 )
-from notebook_runner import run_notebook, source_notebook, student_code
+from notebook_runner import BOTH, run_notebook, source_notebook, student_code
 
 NOTEBOOK = source_notebook("nn_framework")
 REFERENCE = reference_answers(NOTEBOOK)
@@ -27,7 +31,8 @@ SLOW = {"iris-search", "iris-report"}
 
 
 def run(answers, tasks=None, skip=SLOW):
-    return run_notebook(NOTEBOOK, student_code(NOTEBOOK, answers), tasks=tasks, skip=skip)
+    return run_notebook(NOTEBOOK, student_code(NOTEBOOK, answers), tasks=tasks, skip=skip,
+                        modes=BOTH)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.task}: {m.name}")

@@ -13,7 +13,6 @@ import gc
 import io
 import json
 import pickle
-import queue
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from autograder.judge import (KernelOracle, OracleError, OracleTimeout, RemoteCl
                               namespace, seeding_the_kernel)
 from autograder.oracle_kernel import NAME
 from backprop_digits_variants import MUTANTS
+from notebook_runner import in_process_oracle
 from nn_utils.checking import SUCCESS
 from nn_utils.errors import CheckFailure
 
@@ -166,29 +166,6 @@ def test_limits_hold(text, limits):
 
 # -- the oracle and the proxies, in this process ---------------------------------------------
 
-class InProcessClient:
-    """Stands in for a BlockingKernelClient: runs code and evaluates user_expressions in
-    a dict, formatting results with repr as IPython does for a str."""
-
-    def __init__(self, namespace: dict):
-        self.namespace = namespace
-        self.replies = queue.Queue()
-        self.sent = 0
-
-    def execute(self, code, silent, store_history, user_expressions, allow_stdin):
-        assert silent and not store_history and not allow_stdin
-        self.sent += 1
-        exec(code, self.namespace)
-        results = {key: {"status": "ok", "data": {"text/plain": repr(eval(expr, self.namespace))}}
-                   for key, expr in user_expressions.items()}
-        self.replies.put({"parent_header": {"msg_id": self.sent},
-                          "content": {"status": "ok", "user_expressions": results}})
-        return self.sent
-
-    def get_shell_msg(self, timeout):
-        return self.replies.get(timeout=timeout)
-
-
 STUDENT = '''
 import numpy as np
 
@@ -208,15 +185,6 @@ class Layer:
 layer = Layer()
 config = {(0.1, 20): [np.float32(1.5)], "layers": [layer, layer]}
 '''
-
-
-def in_process_oracle(student_code: str) -> tuple:
-    """(oracle, the namespace it serves) with ``student_code`` run in that namespace."""
-    kernel = {}
-    oracle = KernelOracle(InProcessClient(kernel), timeout=5)
-    oracle.install()
-    exec(student_code, kernel)
-    return oracle, kernel
 
 
 @pytest.fixture

@@ -365,6 +365,17 @@ def test_the_kernel_watch_flags_attempts_hidden_in_try_except(tmp_path, sandboxe
     assert outcome.status == "sandbox_denied"
 
 
+def test_the_kernel_watch_flags_a_notebook_opened_in_its_own_folder(tmp_path):
+    """Its folder is its own to read, but the notebook there is the one being graded."""
+    executed, outcome = run_cells(tmp_path, [
+        "print(open('mine.txt').read())",
+        "with open('copy.ipynb', 'w') as f:\n    f.write('{}')\nopen('copy.ipynb').read()",
+    ], enabled=False)
+    assert not any(o.output_type == "error" for c in executed.cells for o in c.outputs)
+    assert outcome.flags == [["tampering", "cell 1 opened the notebook file copy.ipynb in "
+                              "its folder, where the notebook being graded is kept"]]
+
+
 def test_honest_work_is_not_flagged_under_a_fresh_home(released, tmp_path, monkeypatch):
     """On a fresh machine nothing is cached: matplotlib has no font list yet. Building it
     runs fc-list, which must not happen inside a graded kernel, where the watch would

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from autograder.judge import run_test_cell, trusted_imports
-from test_oracle import in_process_oracle
+from notebook_runner import in_process_oracle
 
 STUDENT = '''
 import numpy as np

@@ -205,17 +205,15 @@ def check_stable_softmax(stable_softmax, seed: int = 0):
     rng = np.random.default_rng(seed)
     for offset in (0.0, 1000.0):
         z = offset + 2.0 * gaussian(rng, (4, 6))
-        errors = []
-        previous = np.seterrcall(lambda kind, flag: errors.append(kind))
-        try:
-            with np.errstate(all="call"):
-                got = call_student("stable_softmax", stable_softmax, z.copy())
-        finally:
-            np.seterrcall(previous)
+        with np.errstate(all="ignore"):  # the overflow is on purpose: no warning
+            got = call_student("stable_softmax", stable_softmax, z.copy())
         want = _softmax_columns(z)
         if isinstance(got, np.ndarray) and got.shape == want.shape and \
                 not np.all(np.isfinite(got)):
-            if "invalid value" in errors and offset == 0.0:
+            # Ordinary logits overflow nothing: the nan comes from an invalid operation. (Told
+            # from the result, not from numpy's error state, which a grader calling this
+            # function in another process does not see.)
+            if offset == 0.0:
                 fail("stable_softmax", "returned nan for ordinary logits",
                      "an invalid operation produced nan, for example np.log of a negative "
                      "number: with C = -max(z), log(C) is undefined whenever max(z) > 0. "
