@@ -32,7 +32,7 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
-from . import judge, shell_history
+from . import given_data, judge, shell_history
 from .hidden_tests import hide_tests
 from .limits import GradingKernelManager
 from .sandbox import Sandbox, attempt, denial, visible_roots
@@ -191,7 +191,7 @@ class GuardedExecute(Execute):
         self._oracle, self._judged = None, {}
         self._imports = judge.trusted_imports(
             c.source for c in nb.cells if c.cell_type == "code" and is_locked_code(c))
-        self._note_history_reads(nb)
+        self._note_what_the_cells_say(nb)
         try:
             nb, resources = super().preprocess(nb, resources, km)
         except Exception as error:  # no kernel, or it failed in a way nbclient cannot handle
@@ -290,17 +290,31 @@ class GuardedExecute(Execute):
             self.outcome.record("tampering", f"{where}: the kernel's answers to the checks "
                                 f"broke the grading protocol: {run.broken_protocol[:200]}")
 
-    def _note_history_reads(self, nb) -> None:
+    def _note_what_the_cells_say(self, nb) -> None:
         """Flag the student's cells that read the shell's history of the cells run, where
-        test code would be if it ran in the kernel (shell_history.py)."""
+        test code would be if it ran in the kernel (shell_history.py), or change the given
+        data the test cells score on (given_data.py). Read from the notebook's text."""
         theirs = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"
                   and not is_locked_code(c) and not is_test_cell(c)]
         own = shell_history.bound_names(c.source for _, c in theirs)
+        locked = [c.source for c in nb.cells if c.cell_type == "code" and is_locked_code(c)]
+        read = set()
+        for cell in filter(is_test_cell, nb.cells):
+            try:
+                read |= judge.free_names(cell.source)
+            except (SyntaxError, ValueError):
+                pass
+        given = given_data.given_names(locked, set(self._imports)) & read
         for index, cell in theirs:
+            where = cell_name(cell, index)
             if reads := shell_history.history_reads(cell.source, own):
-                self.outcome.record("tampering", f"{cell_name(cell, index)} reads the shell's "
-                                    f"history of the cells it ran ({', '.join(reads)}), where "
-                                    "the test cells' code is looked for")
+                self.outcome.record("tampering", f"{where} reads the shell's history of the "
+                                    f"cells it ran ({', '.join(reads)}), where the test cells' "
+                                    "code is looked for")
+            if changed := given_data.changes(cell.source, given):
+                self.outcome.record("tampering", f"{where} changes {', '.join(changed)}, data "
+                                    "that the notebook's given cells loaded and the test "
+                                    "cells score on")
 
     def _kernel_alive(self) -> bool:
         """Whether the kernel still runs, a second after it stopped answering (a kernel

@@ -19,14 +19,22 @@ _NUMBERED_INPUT = re.compile(r"_i\d+")  # _i7: the source of cell 7
 _HISTORY_ATTRIBUTES = {"history_manager", "user_ns_hidden"}
 
 
-def _python(source: str) -> ast.Module | None:
-    """The cell as the kernel would run it (magics turned into calls), parsed."""
+def as_python(source: str) -> str | None:
+    """The cell's code as the kernel would run it (magics turned into calls), or None
+    when that is not Python."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        code = TransformerManager().transform_cell(source)
+        ast.parse(code)
+        return code
     except (SyntaxError, ValueError):
         return None
+
+
+def _python(source: str) -> ast.Module | None:
+    code = as_python(source)
+    return None if code is None else ast.parse(code)
 
 
 def _history_name(name: str) -> bool:
