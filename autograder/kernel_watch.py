@@ -147,20 +147,26 @@ class Machinery:
             yield "rebound the name nn_utils, which the test cells use"
         if hasattr(builtins, "nn_utils"):
             yield "put a name nn_utils into builtins"
-        for (module, name), code in self.codes.items():
-            if getattr(vars(module).get(name), "__code__", None) is not code:
+        for (module, name), (function, code) in self.codes.items():
+            now = vars(module).get(name)
+            if now is not function:
+                yield f"replaced {module.__name__}.{name}"
+            elif getattr(now, "__code__", None) is not code:
                 yield f"changed the code of {module.__name__}.{name}"
 
     @staticmethod
     def _function_codes() -> dict:
-        """{(module, name): code} of the functions defined in nn_utils and its modules."""
+        """{(module, name): (function, code)} of nn_utils's functions in the namespaces of
+        nn_utils and its modules, where they are defined and where they are exported (the
+        test cells call nn_utils.check_affine)."""
         codes = {}
         for module_name, module in list(sys.modules.items()):
             if module_name == "nn_utils" or module_name.startswith("nn_utils."):
                 for name, value in list(vars(module).items()):
                     code = getattr(value, "__code__", None)
-                    if code is not None and getattr(value, "__module__", None) == module_name:
-                        codes[(module, name)] = code
+                    if code is not None and str(getattr(value, "__module__", None) or ""
+                                                ).split(".")[0] == "nn_utils":
+                        codes[(module, name)] = (value, code)
         return codes
 
     def _numpy_changes(self):

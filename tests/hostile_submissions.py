@@ -7,6 +7,9 @@ folder on the grader's machine, {other} a student whose files it goes for, {port
 port the test listens on at 127.0.0.1, {assignment} the assignment. ``status`` is what the
 grading report must say; ``reason`` a phrase its reason must contain; ``zeroed`` the cells
 that must score 0 (the attack kept the code they test from being defined; None: all).
+An attack on the checks themselves (a checker or numpy replaced in the kernel) zeroes
+nothing: the judge runs the checks with the grader's own, so the correct work under it
+earns what it earns, and the attack earns nothing but its flag.
 ``edit``, if given, changes the submitted notebook itself (its test cells, their points,
 their metadata) after the code is in place.
 """
@@ -121,13 +124,13 @@ try:
 except AttributeError as _refused:
     print(f"refused: {{_refused}}")
 vars(_kit)["check_affine"] = lambda *args, **kwargs: None
-""", "tampering", "replaced nn_utils.check_affine", None),
+""", "tampering", "replaced nn_utils.check_affine", zeroed=()),
     Attack("fake_allclose", "make every comparison succeed by replacing numpy's",
            """
 import numpy as _np
 _np.allclose = lambda *args, **kwargs: True
 _np.isclose = lambda a, b, *args, **kwargs: _np.ones_like(a, dtype=bool)
-""", "tampering", "replaced numpy.allclose", None),
+""", "tampering", "replaced numpy.allclose", zeroed=()),
     Attack("ask_input", "wait forever for keyboard input", "input('password? ')\n",
            "input_requested", "keyboard input"),
     Attack("equals_anything", "pass every == with objects whose __eq__ is always true, "
@@ -156,7 +159,7 @@ def _swap_in_liar(*_):
 
 
 get_ipython().events.register("post_run_cell", _swap_in_liar)
-""", "tampering", "says it equals anything"),
+""", "tampering", "registered an IPython post_run_cell callback"),
     Attack("quiet_probe", "read the gradebook, list other students' grading folders, open "
            "a connection and kill the grader, each inside try/except so that no error shows",
            """

@@ -1,7 +1,9 @@
 """The whole nbgrader loop, for real: release, collect, autograde, export.
 
 This runs the README's demo command against a copy of the course, so the sample
-submissions are executed by a real kernel under nbgrader autograde.
+submissions are executed by a real kernel under nbgrader autograde, their test cells run
+by the judge (the default). The same demo graded with the test cells in the kernel scores
+the same cell by cell: ./kit bench judge_parity.
 """
 
 import csv
@@ -186,49 +188,3 @@ def test_honest_work_is_never_flagged(demo, assignment):
         s["student"]: [] for s in saved["submissions"]}
     assert "Grading flagged nothing." in (course.root / "reports" / assignment /
                                            "report.html").read_text()
-
-
-def test_backprop_digits_scores_the_same_with_the_test_cells_run_in_the_kernel(demo, tmp_path):
-    """The demo's backprop_digits, graded with the test cells run by the judge (the
-    default: autograder/judge.py), graded again with them in the student's kernel, as at
-    home and as plain nbgrader does: every cell scores the same, nothing is flagged."""
-    import json
-    import shutil
-
-    from nbgrader.api import Gradebook
-
-    from conftest import KIT
-    from autograder.scores import COURSE_ID
-
-    course, _ = demo
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copytree(KIT / "source", root / "source")
-    shutil.copy(KIT / "nbgrader_config.py", root / "nbgrader_config.py")
-    with open(root / "nbgrader_config.py", "a") as config:
-        config.write("\nc.GuardedExecute.trusted_tests = False\n")
-    script = tmp_path / "grade_demo.py"
-    script.write_text(
-        "import sys\nfrom pathlib import Path\nfrom autograder.course import Course\n"
-        "from autograder import collect\nfrom autograder.demo import build_demo_submissions\n"
-        "from autograder.grade import autograde\n"
-        "from autograder.release import release_assignment\n"
-        "if __name__ == '__main__':\n"
-        "    course = Course(Path(sys.argv[1]))\n"
-        "    release_assignment(course, 'backprop_digits')\n"
-        "    build_demo_submissions(course, 'backprop_digits', course.root / 'in')\n"
-        "    collect.collect(course, 'backprop_digits', course.root / 'in')\n"
-        "    autograde(course, 'backprop_digits')\n")
-    done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    scores = {}
-    for name, url in (("judge", course.db_url), ("kernel", f"sqlite:///{root / 'gradebook.db'}")):
-        with Gradebook(url, course_id=COURSE_ID) as book:
-            scores[name] = {(s.student_id, g.name): g.score
-                            for s in book.assignment_submissions("backprop_digits")
-                            for n in s.notebooks for g in n.grades}
-    assert len(scores["judge"]) == 6 * 9 and sum(scores["judge"].values()) > 0
-    assert scores["kernel"] == scores["judge"]
-    report = json.loads((root / "reports" / "backprop_digits" / "grading.json").read_text())
-    assert [s["flags"] for s in report["submissions"]] == [[]] * 6

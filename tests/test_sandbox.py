@@ -25,7 +25,7 @@ from autograder.limits import Limits
 from autograder.sandbox import Sandbox, SandboxUnavailable, probe
 from autograder.scores import read_scores
 from autograder.submission_mix import place_submissions
-from hostile_submissions import ATTACKS
+from hostile_submissions import ATTACKS, FIRST_TASK
 
 ASSIGNMENT = "backprop_digits"
 CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy machine
@@ -95,11 +95,6 @@ def printed(notebook) -> str:
                    for o in c.get("outputs", []) if o.output_type == "stream")
 
 
-def printed_errors(notebook) -> str:
-    return "\n".join(str(o.get("evalue", "")) for c in notebook.cells if c.cell_type == "code"
-                     for o in c.get("outputs", []) if o.output_type == "error")
-
-
 def error_names(notebook) -> set:
     return {o.ename for c in notebook.cells if c.cell_type == "code"
             for o in c.get("outputs", []) if o.output_type == "error"}
@@ -113,7 +108,9 @@ def neutralised(attack, course, notebook, path, listener, untouched, scores) -> 
     """Whether the attack achieved nothing of what it tried (its own check)."""
     text = printed(notebook)
     if attack.name == "equals_anything":
-        return "says it equals anything" in printed_errors(notebook)
+        # The judge compares what the liar returns with its own numpy: the Affine checks it
+        # aims at fail (and so do those of the network built from it).
+        return all(scores.cells["equals_anything"][g].score == 0 for g in FIRST_TASK)
     if attack.name == "quiet_probe":  # and the kill left the kernel and the grader running
         return ("quietly got 0 things" in text and listener.connections == 0
                 and not error_names(notebook) & {"KernelDied", "WorkerLost"}
@@ -144,8 +141,10 @@ def neutralised(attack, course, notebook, path, listener, untouched, scores) -> 
     if attack.name == "os_exit":
         return "KernelDied" in error_names(notebook)
     if attack.name in ("patch_checker", "fake_allclose"):
-        # Every check refused to run, so nothing was awarded through the fake.
-        return "grading integrity" in printed_errors(notebook)
+        # The judge ran the checks with the grader's nn_utils and numpy: the correct work
+        # under the fake scores exactly as without it. (Over wrong work, where a fake would
+        # pay, tests/test_kernel_attacks.py shows that it earns nothing.)
+        return scores.cells[attack.name] == scores.cells["ann"]
     if attack.name == "infinite_loop":
         return "CellTimeoutError" in error_names(notebook)
     raise AssertionError(f"no check for {attack.name}")
@@ -202,7 +201,8 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
                   f"{status}: {reason[:110]}")
         print("  " + ", ".join(f"{k}: {v}" for k, v in figures.items()))
     assert figures == {"attacks tried": len(ATTACKS), "neutralised": len(ATTACKS),
-                       "flagged": len(ATTACKS), "submissions lost": 0}, rows
+                       "flagged": len(ATTACKS), "submissions lost": 0}, [
+        r for r in rows if not (r[1] and r[2])]
 
 
 def test_grading_refuses_without_bwrap_unless_told_and_then_says_so(released, tmp_path):
