@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import queue
+import shutil
 import tempfile
 import threading
 import types
@@ -131,6 +132,8 @@ def _run_notebook(notebook, answers, tasks, skip, judged: bool) -> dict[str, Cel
     import matplotlib.pyplot as plt
 
     plt.close("all")  # figures of one run must not leak into the next
+    if judge is not None:
+        judge.close()
     return results
 
 
@@ -146,6 +149,11 @@ class _Judge:
                                        if c.cell_type == "code" and is_locked_code(c))
         self.state = {}
         self.folder = Path(tempfile.mkdtemp(prefix="judged-"))  # for the oracle's pipes
+
+    def close(self) -> None:
+        """End the kernel's serve loop and remove its pipes."""
+        self.oracle.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def run(self, code: str, err: io.StringIO) -> tuple[str, object]:
         """(the error as the runner reports it, the last value) of one test cell; what it
