@@ -183,19 +183,30 @@ class InProcessClient:
         self.sent = 0
 
     def execute(self, code, silent, store_history, user_expressions=None, allow_stdin=False):
+        """Run ``code`` in the kernel's thread: the serve loop in the background until the
+        judge ends it, anything else to the end before returning."""
         assert silent and not store_history and not allow_stdin
         self.sent += 1
-        if code.startswith(f"{ORACLE}.serve("):  # answers until the judge ends it
-            reply = {"parent_header": {"msg_id": self.sent}, "content": {"status": "ok"}}
-            threading.Thread(target=lambda: (exec(code, self.namespace),
-                                             self.replies.put(reply)),
-                             name=KERNEL_THREAD, daemon=True).start()
-            return self.sent
-        exec(code, self.namespace)
-        results = {key: {"status": "ok", "data": {"text/plain": repr(eval(expr, self.namespace))}}
-                   for key, expr in (user_expressions or {}).items()}
-        self.replies.put({"parent_header": {"msg_id": self.sent},
-                          "content": {"status": "ok", "user_expressions": results}})
+        header, failed = {"msg_id": self.sent}, []
+
+        def run():
+            try:
+                exec(code, self.namespace)
+            except BaseException as error:  # raised to the caller, as before the thread
+                failed.append(error)
+                return
+            results = {key: {"status": "ok",
+                             "data": {"text/plain": repr(eval(expr, self.namespace))}}
+                       for key, expr in (user_expressions or {}).items()}
+            self.replies.put({"parent_header": header,
+                              "content": {"status": "ok", "user_expressions": results}})
+
+        kernel = threading.Thread(target=run, name=KERNEL_THREAD, daemon=True)
+        kernel.start()
+        if not code.startswith(f"{ORACLE}.serve("):
+            kernel.join()
+            if failed:
+                raise failed[0]
         return self.sent
 
     def get_shell_msg(self, timeout):
@@ -209,9 +220,6 @@ def in_process_oracle(student_code: str, kernel: dict | None = None) -> tuple:
     kernel = {} if kernel is None else kernel
     oracle = KernelOracle(InProcessClient(kernel), timeout=5)
     oracle.install()
-    # The judge mirrors np.random.seed to the kernel by replacing it while a check runs;
-    # here that is the kernel's numpy too, so the kernel side keeps the original.
-    kernel[ORACLE].seed = _NUMPY_SEED
     exec(student_code, kernel)
     return oracle, kernel
 
