@@ -19,6 +19,7 @@ import ast
 import builtins
 import symtable
 
+from .judge import top_level_statements
 from .shell_history import as_python
 
 _BUILTINS = set(dir(builtins))
@@ -28,34 +29,30 @@ def given_names(locked_sources, imported: set[str]) -> set[str]:
     """The given data of the notebook whose locked cells are ``locked_sources`` (in order);
     ``imported``: the names those cells import (judge.trusted_imports)."""
     given: set[str] = set()
-    for source in locked_sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
+    for statement in top_level_statements(locked_sources):
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            given.add(statement.name)  # the course's own helper (a data loader)
             continue
-        for statement in tree.body:
-            if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
-                given.add(statement.name)  # the course's own helper (a data loader)
-                continue
-            if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
-                continue
-            used = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-            if used <= imported | given | _BUILTINS:
-                given |= names
-            else:
-                given -= names  # rebound from the student's code: theirs now
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
+            continue
+        used = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if used <= imported | given | _BUILTINS:
+            given |= names
+        else:
+            given -= names  # rebound from the student's code: theirs now
     return given
 
 
 def changes(source: str, given: set[str]) -> list[str]:
     """The given data that ``source`` (a student's cell) rebinds, deletes or writes into,
     sorted; [] for code that does not parse (nbgrader's own error covers it)."""
-    code = as_python(source)
-    if code is None:
+    python = as_python(source)
+    if python is None:
         return []
-    tree, tables = ast.parse(code), [symtable.symtable(code, "<cell>", "exec")]
+    code, tree = python
+    tables = [symtable.symtable(code, "<cell>", "exec")]
     found = set()
     while tables:  # rebound or deleted at top level, or in a function that says global
         table = tables.pop()

@@ -741,22 +741,27 @@ def trusted_imports(sources) -> dict[str, ast.Module]:
     the notebook's locked cells. nbgrader restores locked cells from the course's copy, so
     what they import is the course's choice, and the grader imports it itself."""
     found = {}
+    for statement in top_level_statements(sources):
+        absolute = isinstance(statement, ast.Import) or (
+            isinstance(statement, ast.ImportFrom) and statement.level == 0)
+        if absolute:
+            for alias in statement.names:
+                if alias.name != "*":
+                    bound = alias.asname or alias.name.split(".")[0]
+                    found[bound] = ast.fix_missing_locations(ast.Module(
+                        body=[type(statement)(**{**vars(statement), "names": [alias]})],
+                        type_ignores=[]))
+    return found
+
+
+def top_level_statements(sources):
+    """The top-level statements of each of ``sources`` in order, skipping a source that
+    is not Python (nbgrader's own error covers it)."""
     for source in sources:
         try:
-            tree = ast.parse(source)
+            yield from ast.parse(source).body
         except SyntaxError:
             continue
-        for statement in tree.body:
-            absolute = isinstance(statement, ast.Import) or (
-                isinstance(statement, ast.ImportFrom) and statement.level == 0)
-            if absolute:
-                for alias in statement.names:
-                    if alias.name != "*":
-                        bound = alias.asname or alias.name.split(".")[0]
-                        found[bound] = ast.fix_missing_locations(ast.Module(
-                            body=[type(statement)(**{**vars(statement), "names": [alias]})],
-                            type_ignores=[]))
-    return found
 
 
 def trusted_names(needed, imports: dict[str, ast.Module], oracle: KernelOracle) -> dict:

@@ -19,22 +19,21 @@ _NUMBERED_INPUT = re.compile(r"_i\d+")  # _i7: the source of cell 7
 _HISTORY_ATTRIBUTES = {"history_manager", "user_ns_hidden"}
 
 
-def as_python(source: str) -> str | None:
-    """The cell's code as the kernel would run it (magics turned into calls), or None
-    when that is not Python."""
+def as_python(source: str) -> tuple[str, ast.Module] | None:
+    """(the cell's code as the kernel would run it, magics turned into calls, and its
+    tree), or None when that is not Python."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
         code = TransformerManager().transform_cell(source)
-        ast.parse(code)
-        return code
+        return code, ast.parse(code)
     except (SyntaxError, ValueError):
         return None
 
 
 def _python(source: str) -> ast.Module | None:
-    code = as_python(source)
-    return None if code is None else ast.parse(code)
+    python = as_python(source)
+    return None if python is None else python[1]
 
 
 def _history_name(name: str) -> bool:
