@@ -4,8 +4,10 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = "nn-from-scratch"
 # The notebooks' text sources (*.pct.py) are built into the .ipynb files; they hold the
-# solutions, so nbgrader must never copy them into a release or a student's folder.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py"]
+# solutions, so nbgrader must never copy them into a release or a student's folder. Each
+# assignment's checks/ reach students inside its nn_utils (./kit release), not beside it.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py",
+                            "checks"]
 
 # A cell that runs longer than this fails (an infinite loop must not hold the grader).
 # ./kit autograde adds a limit per notebook and a memory limit per worker (--help lists them).

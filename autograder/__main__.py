@@ -10,14 +10,15 @@ from nn_utils.export_pdf import ExportError
 
 from .authoring import build_assignment
 from .collect import collect
-from .course import ASSIGNMENTS, Course, NbgraderError
+from .course import Course, NbgraderError
 from .demo import run_demo
 from .feedback import write_feedback
 from .grade import GradingIncomplete, autograde
 from .limits import Limits
-from .release import release_assignment
+from .release import bundles_folder, release_assignment
 from .report import write_report
 from .sandbox import SandboxUnavailable
+from .scaffold import new_assignment
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 
@@ -25,15 +26,33 @@ def _course(args) -> Course:
     return Course(Path(args.course).resolve()) if args.course else Course()
 
 
+def _assignments(args) -> list[str]:
+    """The assignments the command names (each checked), or all the course has."""
+    course = _course(args)
+    named = getattr(args, "assignments", None) or ([args.assignment]
+                                                    if getattr(args, "assignment", None) else [])
+    return [course.assignment(name) for name in named] or course.assignments()
+
+
 def cmd_build(args) -> None:
-    for assignment in args.assignments or ASSIGNMENTS:
+    for assignment in _assignments(args):
         for path in build_assignment(_course(args).source, assignment):
             print(f"built {path}")
 
 
 def cmd_release(args) -> None:
-    for assignment in args.assignments or ASSIGNMENTS:
-        print(f"released {release_assignment(_course(args), assignment)}")
+    for assignment in _assignments(args):
+        folder = release_assignment(_course(args), assignment)
+        print(f"released {folder}; for students: "
+              f"{next(bundles_folder(_course(args)).glob(f'{assignment}-*.zip'))}")
+
+
+def cmd_new(args) -> None:
+    course = _course(args)
+    for path in new_assignment(course, args.name):
+        print(f"wrote {path.relative_to(course.root)}")
+    print(f"next: ./kit release {args.name}, then ./kit grade {args.name} SUBMISSIONS "
+          "(README: Write your own assignment)")
 
 
 def cmd_grade(args) -> None:
@@ -99,6 +118,11 @@ def main(argv=None) -> int:
     parser.add_argument("--course", help="course directory (default: this repository)")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("new", help="start an assignment: source/NAME/ with a notebook's text "
+                                   "source and its checks, ready to release and grade")
+    p.add_argument("name", help="the assignment's name (lower case, e.g. dropout)")
+    p.set_defaults(run=cmd_new)
+
     p = sub.add_parser("build", help="build source notebooks from their *.pct.py text")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(run=cmd_build)
@@ -108,7 +132,7 @@ def main(argv=None) -> int:
     p.set_defaults(run=cmd_release)
 
     p = sub.add_parser("grade", help="collect submissions (as collect) and autograde them")
-    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("assignment", help="a folder of source/")
     p.add_argument("submissions", help="submissions: folder or .zip (see ./kit collect)")
     p.add_argument("--roster", help="CSV with an id column (default: the gradebook)")
     _grading_options(p)
@@ -116,13 +140,13 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("autograde", help="autograde what is in submitted/ again (after a "
                                          "test was fixed, say); reports/<assignment>/")
-    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("assignment", help="a folder of source/")
     _grading_options(p)
     p.set_defaults(run=cmd_autograde)
 
     p = sub.add_parser("collect", help="put submissions (folder, LMS .zip, nbgrader tree) "
                                        "into submitted/ and report every file")
-    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("assignment", help="a folder of source/")
     p.add_argument("path", help="<student>.ipynb files, <student>/ folders, an LMS download "
                                 "or a submitted/ tree; a folder or a .zip")
     p.add_argument("--roster", help="CSV with an id column (default: the gradebook)")
@@ -134,13 +158,13 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("feedback", help="write per-student feedback (HTML and PDF) of an "
                        "autograded assignment into feedback/, hidden tests left out")
-    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("assignment", help="a folder of source/")
     p.set_defaults(run=cmd_feedback)
 
     p = sub.add_parser("report", help="write reports/<assignment>/report.html: per question "
                                       "the mean, the share of full marks, the most common "
                                       "failure; a score-distribution plot")
-    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("assignment", help="a folder of source/")
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
@@ -148,6 +172,7 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     try:
+        _assignments(args)  # an unknown name is an error before anything runs
         args.run(args)
     except (NbgraderError, GradingIncomplete, ExportError, FileNotFoundError,
             ValueError, SandboxUnavailable) as error:

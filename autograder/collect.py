@@ -792,13 +792,9 @@ def read_roster(path: Path) -> list[str]:
 
 def gradebook_students(course: Course) -> list[str] | None:
     """The students in the course's gradebook, or None when there is no gradebook yet."""
-    url = course.db_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        return None  # opening it would create an empty gradebook
-    from nbgrader.api import Gradebook  # slow to import; only needed here
-
-    from .scores import COURSE_ID
-    with Gradebook(url, COURSE_ID) as gradebook:
+    if not course.has_gradebook():
+        return None
+    with course.gradebook() as gradebook:
         return sorted(student.id for student in gradebook.students)
 
 

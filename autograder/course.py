@@ -12,7 +12,6 @@ from traitlets.config import Config
 from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework", "fc_nets_cifar")
 
 
 class NbgraderError(RuntimeError):
@@ -60,6 +59,44 @@ class Course:
             return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         except ConfigFileNotFound:
             return Config()
+
+    @property
+    def course_id(self) -> str:
+        """``c.CourseDirectory.course_id`` of nbgrader_config.py (nbgrader's default when
+        it sets none): the gradebook keeps each course's records under it."""
+        return self.config().CourseDirectory.get("course_id") or "default_course"
+
+    def assignments(self) -> list[str]:
+        """The course's assignments, found rather than listed: every folder of source/
+        holding a notebook or a notebook's text source, and every assignment the gradebook
+        knows (sorted by name)."""
+        found = {folder.name for folder in self.source.iterdir() if folder.is_dir()
+                 and (any(folder.glob("*.ipynb")) or any(folder.glob("*.pct.py")))
+                 } if self.source.is_dir() else set()
+        if self.has_gradebook():
+            with self.gradebook() as gradebook:
+                found |= {a.name for a in gradebook.assignments}
+        return sorted(found)
+
+    def assignment(self, name: str) -> str:
+        """``name`` if the course has that assignment, else a ValueError listing those it has."""
+        known = self.assignments()
+        if name not in known:
+            raise ValueError(f"the course in {self.root} has no assignment {name!r} (it has "
+                             f"{', '.join(known) or 'none'}; an assignment is a folder "
+                             f"source/<name>/ with its notebooks)")
+        return name
+
+    def has_gradebook(self) -> bool:
+        """Whether the gradebook exists (opening a missing SQLite file would create it)."""
+        url = self.db_url
+        return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file()
+
+    def gradebook(self):
+        """nbgrader's Gradebook of this course (a context manager)."""
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url, self.course_id)
 
     @property
     def db_url(self) -> str:

@@ -24,7 +24,11 @@ from .report import write_report
 from .scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
-DEMO_ASSIGNMENTS = ("backprop_digits", "two_layer_mnist", "nn_framework", "fc_nets_cifar")
+
+
+def demo_assignments(course: Course) -> list[str]:
+    """The course's assignments that have demo submissions (demo_submissions/<assignment>/)."""
+    return [a for a in course.assignments() if (DEMO_SUBMISSIONS / a).is_dir()]
 
 
 def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> list[Path]:
@@ -63,7 +67,7 @@ def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> li
 
 def run_demo(course: Course = Course()) -> None:
     tables = []
-    for assignment in DEMO_ASSIGNMENTS:
+    for assignment in demo_assignments(course):
         print(f"== {assignment}: releasing")
         release_assignment(course, assignment)
         submissions = course.root / "build" / "demo_submissions" / assignment

@@ -32,7 +32,7 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
-from . import given_data, judge, shell_history
+from . import bundle, given_data, judge, shell_history
 from .hidden_tests import hide_tests
 from .limits import GradingKernelManager
 from .sandbox import Sandbox, attempt, denial, visible_roots
@@ -171,6 +171,7 @@ class GuardedExecute(Execute):
         self._oracle = None  # judge.KernelOracle of the running kernel, when trusted_tests
         self._imports = {}  # name -> import statement, from the notebook's locked cells
         self._judged = {}  # what test cells run here have bound
+        self.kit = None  # nn_utils as the test cells run here see it (bundle.kit_module)
 
     def _cell_limit(self, cell) -> int | None:
         """The per-cell timeout, cut short when the notebook's own time runs out first."""
@@ -261,7 +262,7 @@ class GuardedExecute(Execute):
         try:
             with self._oracle.serving(Path(self.km.workdir)):
                 run = judge.run_test_cell(self._oracle, cell.source, self._imports,
-                                          self._judged)
+                                          self._judged, self.kit)
         except judge.OracleTimeout as error:  # the serve loop did not start
             run = judge.CellRun(error=("TimeoutError", str(error)), timed_out=True)
         outputs = []
@@ -429,12 +430,14 @@ def is_locked_code(cell: NotebookNode) -> bool:
 
 
 def execute_notebook(nb: NotebookNode, workdir: Path, config: Config, memory: int | None,
-                     log_file: Path) -> tuple[NotebookNode, NotebookOutcome]:
-    """Run ``nb`` with ``workdir`` as the kernel's working directory, as nbgrader would."""
+                     log_file: Path, kit=None) -> tuple[NotebookNode, NotebookOutcome]:
+    """Run ``nb`` with ``workdir`` as the kernel's working directory, as nbgrader would;
+    the test cells run here see ``kit`` as nn_utils (the kit's own when None)."""
     config = copy.deepcopy(config)
     config.GradingKernelManager.memory_limit = memory or 0
     config.GradingKernelManager.log_file = str(log_file)
     executor = GuardedExecute(config=config)
+    executor.kit = kit
     with setenv(NBGRADER_EXECUTION="autograde"):  # what nbgrader sets for its kernels
         nb, _ = executor.preprocess(nb, {"metadata": {"path": str(workdir)}})
     return nb, executor.outcome
@@ -456,6 +459,8 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
     started = monotonic()
     result = SubmissionResult(job.student)
     memory = job.memory or default_memory
+    # From the files the grader shipped, before any kernel could change their copies.
+    kit = bundle.kit_module(bundle.load_checks(job.files))
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
         workdir = Path(scratch) / "work"
         notebooks = {name: nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
@@ -467,7 +472,7 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
                                if relative in notebooks else data)
         for name, nb in notebooks.items():
             log_file = Path(scratch) / f"{name}.kernel.log"
-            nb, outcome = execute_notebook(nb, workdir, job.config, memory, log_file)
+            nb, outcome = execute_notebook(nb, workdir, job.config, memory, log_file, kit)
             result.executed[name] = nbformat.writes(nb)
             result.outcomes[name] = outcome
     result.seconds = round(monotonic() - started, 3)

@@ -19,17 +19,17 @@ So the HTML typesets its math on a machine with the kit installed; the PDF anywh
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from nn_utils.export_pdf import find_chromium, html_to_pdf, notebook_html
 
 from .course import Course
 from .hidden_tests import BEGIN_HIDDEN, hide_tests
-from .scores import COURSE_ID
 
 FEEDBACK_DIR = "feedback"  # nbgrader's CourseDirectory.feedback_directory
 def _strip_hidden_cell(cell) -> None:
@@ -52,10 +52,22 @@ def _points_text(grade, comment: str | None) -> str:
     return text
 
 
-def feedback_notebook(notebook, submission, student: str, assignment: str, name: str):
+def graded_by(course: Course, assignment: str) -> str:
+    """The nn_utils bundle (assignment-hash) the last grading of ``assignment`` ran, as
+    reports/<assignment>/grading.json records it ("" when it does not)."""
+    report = course.root / "reports" / assignment / "grading.json"
+    try:
+        return str(json.loads(report.read_text()).get("nn_utils", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def feedback_notebook(notebook, submission, student: str, assignment: str, name: str,
+                      bundle: str = ""):
     """A copy of the autograded ``notebook`` called ``name``, ready to show: a header with
     the total, the points above each graded cell, hidden tests stripped. ``submission`` is
-    nbgrader's SubmittedNotebook (grades, comments, totals) for it."""
+    nbgrader's SubmittedNotebook (grades, comments, totals) for it; ``bundle`` names the
+    nn_utils whose checks graded it."""
     grades = {grade.name: grade for grade in submission.grades}
     comments = {c.name: c.comment for c in submission.comments}
     waiting = sum(g.max_score for g in grades.values() if g.needs_manual_grade)
@@ -64,7 +76,8 @@ def feedback_notebook(notebook, submission, student: str, assignment: str, name:
               f"**Score:** {submission.score:g} / {submission.max_score:g} points"
               + (f" ({waiting:g} of them wait for a grader)" if waiting else "")
               + "\n\nHidden tests ran on your code; their messages are shown below, "
-                "their code is not.")
+                "their code is not."
+              + (f" Checked with nn_utils bundle `{bundle}`." if bundle else ""))
     shown = copy.deepcopy(notebook)
     cells = [new_markdown_cell(header)]
     for cell in shown.cells:
@@ -90,8 +103,8 @@ def write_feedback(course: Course, assignment: str) -> list[Path]:
         raise FileNotFoundError(f"no autograded notebooks of {assignment} in "
                                 f"{course.autograded}; grade the submissions first")
     find_chromium()
-    written = []
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    written, bundle = [], graded_by(course, assignment)
+    with course.gradebook() as gradebook:
         for path in notebooks:
             student = path.parent.parent.name
             try:
@@ -99,7 +112,7 @@ def write_feedback(course: Course, assignment: str) -> list[Path]:
             except MissingEntry as error:
                 raise FileNotFoundError(f"{path} has no grades in the gradebook") from error
             shown = feedback_notebook(nbformat.read(path, as_version=4), submission,
-                                      student, assignment, path.stem)
+                                      student, assignment, path.stem, bundle)
             html = course.root / FEEDBACK_DIR / student / assignment / f"{path.stem}.html"
             html.parent.mkdir(parents=True, exist_ok=True)
             html.write_text(notebook_html(shown, f"{student}: {path.stem}", path.parent),

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 from distributed import KilledWorker
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from .collect import notebook_problem
 from .course import Course, NbgraderError
@@ -42,10 +42,9 @@ from .edited_cells import describe as describe_edits, edited_cells, restore
 from .execution import NotebookOutcome, SubmissionJob, SubmissionResult, mark_not_run
 from .limits import Limits
 from .parallel import dask_client, run_jobs
-from .release import bundle_nn_utils
+from .bundle import package_files, stamp_of
 from .replay import prepare_args, score_args
 from .sandbox import Sandbox, require, require_on_workers
-from .scores import COURSE_ID
 
 # The error name a cell gets when grading could not run it, by outcome status.
 _NOT_RUN = {"unreadable": "SubmissionUnreadable", "not_submitted": "NotSubmitted",
@@ -145,6 +144,7 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
     (course.root / "build" / "grading").mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{assignment}-", dir=course.root / "build" / "grading"))
     steps = {}  # seconds per step, for the report
+    shipped = package_files(course, assignment)  # nn_utils with the checks, as released
     try:
         submissions = [stage_submission(course, assignment, s, notebooks, stage)
                        for s in submitted_students(course, assignment)]
@@ -158,8 +158,7 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
                         require_on_workers(client, config)
                     prepared.result()  # the jobs are the prepared (sanitized) folders
                     steps["stage, prepare, start workers"] = time.time() - started
-                    support = support_files(stage / "support")
-                    jobs = [job_for(stage, assignment, s, config, limits, support)
+                    jobs = [job_for(stage, assignment, s, config, limits, shipped)
                             for s in submissions if s.to_run]
                     results = run_jobs(client, jobs, progress)
                     steps["execute"] = time.time() - started - sum(steps.values())
@@ -179,7 +178,8 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
                   "seconds": round(time.time() - started, 1),
                   "steps": {name: round(t, 1) for name, t in steps.items()},
                   "cluster": cluster, "limits": limits.describe(config),
-                  "sandbox": isolation})
+                  "sandbox": isolation,
+                  "nn_utils": f"{assignment}-{stamp_of(shipped)}"})
     if report.missing:
         raise GradingIncomplete(f"{report.count_in} submission(s) came in but only "
                                 f"{report.count_out} were graded; missing: "
@@ -194,7 +194,7 @@ def submitted_students(course: Course, assignment: str) -> list[str]:
 
 def assignment_notebooks(course: Course, assignment: str) -> list[str]:
     """The notebook files nbgrader grades for ``assignment``, from the gradebook."""
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    with course.gradebook() as gradebook:
         try:
             found = gradebook.find_assignment(assignment)
         except MissingEntry:
@@ -282,15 +282,6 @@ def _run_nbgrader(course: Course, args: list) -> str:
         return error.log
 
 
-def support_files(folder: Path) -> dict:
-    """The nn_utils package as a release ships it (bundled into ``folder``): relative path
-    -> bytes. Kernels import it from their own folder (in the sandbox nothing else is
-    there); this is the kit's own copy, as the kernels used before there was a sandbox,
-    whatever state release/ is in (nbgrader generate_assignment drops the bundle)."""
-    bundle_nn_utils(folder)
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 def job_for(stage: Path, assignment: str, submission: Submission, config,
             limits: Limits, support: dict | None = None) -> SubmissionJob:
     """The Dask job for one student: the sanitized folder's files and what to execute,
@@ -346,7 +337,7 @@ def score(course: Course, assignment: str, stage: Path, config) -> str:
 def _gradebook_scores(course: Course, assignment: str, students: list) -> dict:
     """student -> notebook file -> (score, max_score), for students with a gradebook row."""
     rows = {}
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    with course.gradebook() as gradebook:
         for student in students:
             try:
                 found = gradebook.find_submission(assignment, student)

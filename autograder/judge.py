@@ -764,16 +764,26 @@ def top_level_statements(sources):
             continue
 
 
-def trusted_names(needed, imports: dict[str, ast.Module], oracle: KernelOracle) -> dict:
+def trusted_names(needed, imports: dict[str, ast.Module], oracle: KernelOracle,
+                  kit=None) -> dict:
     """The values of those of ``needed`` that ``imports`` binds (and np, numpy and
-    nn_utils), imported here; nn_utils as a KitView."""
-    env: dict = {}
+    nn_utils), imported here; nn_utils, and what is imported from it, through a KitView
+    of ``kit``: the assignment's nn_utils (bundle.kit_module), the kit's own when None."""
     import nn_utils
 
-    env.update(np=np, numpy=np)
+    view = KitView(kit or nn_utils, oracle)
+    env: dict = {"np": np, "numpy": np}
     for name in set(needed) & set(imports):
-        exec(compile(imports[name], "<import>", "exec"), env)
-    env["nn_utils"] = KitView(nn_utils, oracle)  # also where a locked cell imports it
+        statement = imports[name].body[0]
+        alias = statement.names[0]
+        if isinstance(statement, ast.ImportFrom) and statement.module == "nn_utils" \
+                and not statement.level:
+            env[name] = getattr(view, alias.name)
+        elif isinstance(statement, ast.Import) and alias.name == "nn_utils":
+            env[name] = view
+        else:
+            exec(compile(imports[name], "<import>", "exec"), env)
+    env["nn_utils"] = view
     return env
 
 
@@ -804,8 +814,10 @@ class CellRun:
     broken_protocol: str = ""  # what the kernel's answers did wrong, if anything
 
 
-def run_test_cell(oracle: KernelOracle, source: str, imports: dict, state: dict) -> CellRun:
-    """Run one test cell in this process, with the notebook's names from the kernel.
+def run_test_cell(oracle: KernelOracle, source: str, imports: dict, state: dict,
+                  kit=None) -> CellRun:
+    """Run one test cell in this process, with the notebook's names from the kernel and
+    ``kit`` as nn_utils (see trusted_names).
 
     ``state`` holds what earlier test cells bound (they ran here too); it is updated with
     this cell's names. The last expression's value is shown as IPython shows it, because
@@ -826,7 +838,7 @@ def run_test_cell(oracle: KernelOracle, source: str, imports: dict, state: dict)
             warnings.filterwarnings("ignore", category=category)
         try:
             needed = free_names(source) - set(state)
-            env = trusted_names(needed, imports, oracle)
+            env = trusted_names(needed, imports, oracle, kit)
             env.update(namespace(oracle, needed - set(env), provided=set(env)))
             env.update(state)
             with seeding_the_kernel(oracle):

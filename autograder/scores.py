@@ -7,13 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from .authoring import task_of
 from .course import Course
-
-COURSE_ID = "nn-from-scratch"
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -78,7 +75,7 @@ def grade_ids_in_order(course: Course, assignment: str) -> tuple[list, set]:
 
 def read_scores(course: Course, assignment: str) -> ScoreTable:
     cells = {}
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    with course.gradebook() as gradebook:
         try:
             submissions = gradebook.assignment_submissions(assignment)
         except MissingEntry:
@@ -122,11 +119,22 @@ def format_table(table: ScoreTable) -> str:
 
 
 def write_task_csv(tables: list, path: Path) -> Path:
-    """One row per assignment, student and task, with the autograded part apart."""
+    """One row per assignment, student and task, with the autograded part apart.
+
+    Rows of assignments not in ``tables`` are kept: grading one assignment must not lose
+    the others' rows."""
+    header = ["assignment", "student", "task", "score", "max_score",
+              "autograded_score", "autograded_max", "needs_manual_grade"]
+    graded = {table.assignment for table in tables}
+    kept = []
+    if path.is_file():
+        with open(path, newline="") as handle:
+            kept = [row for row in csv.reader(handle) if row and row != header
+                    and row[0] not in graded]
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["assignment", "student", "task", "score", "max_score",
-                         "autograded_score", "autograded_max", "needs_manual_grade"])
+        writer.writerow(header)
+        writer.writerows(kept)
         for table in tables:
             for student in table.students:
                 for task in table.tasks:

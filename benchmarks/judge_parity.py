@@ -26,14 +26,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbgrader.api import Gradebook
 
 from autograder import collect
 from autograder.course import KIT_ROOT, Course
-from autograder.demo import DEMO_ASSIGNMENTS, build_demo_submissions
+from autograder.demo import build_demo_submissions, demo_assignments
 from autograder.grade import autograde
 from autograder.release import release_assignment
-from autograder.scores import COURSE_ID
 
 MODES = {"kernel": "\nc.GuardedExecute.trusted_tests = False\n",
          "judge": "\nc.GuardedExecute.trusted_tests = True\n"}
@@ -54,7 +52,7 @@ def graded(root: Path, assignment: str, config_line: str) -> tuple[dict, dict]:
     build_demo_submissions(course, assignment, root / "in")
     collect.collect(course, assignment, root / "in")
     autograde(course, assignment)
-    with Gradebook(course.db_url, course_id=COURSE_ID) as book:
+    with course.gradebook() as book:
         scores = {(s.student_id, n.name, g.name): g.score
                   for s in book.assignment_submissions(assignment)
                   for n in s.notebooks for g in n.grades}
@@ -78,7 +76,7 @@ def tables() -> int:
 def main(argv: list[str]) -> int:
     if argv == ["--tables"]:
         return tables()
-    assignments = argv or list(DEMO_ASSIGNMENTS)
+    assignments = argv or demo_assignments(Course())
     bad = False
     with tempfile.TemporaryDirectory(prefix="judge-parity-") as scratch:
         for assignment in assignments:

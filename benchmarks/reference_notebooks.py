@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from autograder.course import ASSIGNMENTS, KIT_ROOT
+from autograder.course import KIT_ROOT, Course
 
 
 def run(path: Path) -> tuple[float, list[str]]:
@@ -31,7 +31,7 @@ def run(path: Path) -> tuple[float, list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    assignments = argv or list(ASSIGNMENTS)
+    assignments = argv or Course().assignments()
     print(f"{'notebook':<44}{'seconds':>9}  errors")
     failed = False
     for assignment in assignments:

@@ -60,7 +60,10 @@ def replaced() -> list[str]:
     if package is None:
         changed.append(f"sys.modules[{__package__!r}]")
     else:
-        changed += [f"{__package__}.{name}" for name, original in _CHECKERS.items()
+        # The checkers recorded at import, and those a locked module serves.
+        served = {name: value.fget(package) for name, value in vars(type(package)).items()
+                  if isinstance(package, ProtectedModule) and isinstance(value, property)}
+        changed += [f"{__package__}.{name}" for name, original in {**_CHECKERS, **served}.items()
                     if getattr(package, name, None) is not original
                     or vars(package).get(name) is not original]
     return changed
@@ -96,14 +99,18 @@ class ProtectedModule(types.ModuleType):
         super().__delattr__(name)
 
 
-def protect(module_name: str) -> None:
-    """Make the (already imported) module ``module_name`` a ProtectedModule whose
-    checkers are served by read-only properties of its (locked) class, so that even an
-    entry written straight into the module's ``__dict__`` does not replace them."""
+def lock(module: types.ModuleType, checkers: dict) -> None:
+    """Make ``module`` a ProtectedModule whose ``checkers`` (name -> function) are served
+    by read-only properties of its (locked) class, so that even an entry written straight
+    into the module's ``__dict__`` does not replace them."""
     served = {name: property(lambda module, original=original: original)
-              for name, original in _CHECKERS.items()}
-    module = sys.modules[module_name]
+              for name, original in checkers.items()}
     module.__class__ = _LockedType("ProtectedModule", (ProtectedModule,), served)
+
+
+def protect(module_name: str) -> None:
+    """Lock the (already imported) module ``module_name`` with the checkers recorded."""
+    lock(sys.modules[module_name], _CHECKERS)
 
 
 def _equals_anything(value) -> bool:

@@ -91,7 +91,7 @@ def copy_args(args: Args) -> dict:
     return {k: np.array(v, copy=True) for k, v in args.items()}
 
 
-def _arrays_in(value) -> list:
+def arrays_in(value) -> list:
     """The numpy arrays in a cache: an array, or a tuple/list/dict of them."""
     if isinstance(value, np.ndarray):
         return [value]
@@ -159,7 +159,7 @@ class LayerCheck:
         spec = self.spec
         lines = []
         if latest_args is not None:
-            cached = {a.shape for a in _arrays_in(getattr(self.layer, "cache", None))}
+            cached = {a.shape for a in arrays_in(getattr(self.layer, "cache", None))}
             latest = {np.shape(a) for a in latest_args.values()}
             if cached and not cached & latest:
                 lines.append(
@@ -205,19 +205,22 @@ class LayerCheck:
 
     def run(self) -> None:
         args = self.make_args(self.rng)
-        upstream = self._upstream(args)
-        self._check_forward(args)
-        grads = self._check_backward_outputs(args, upstream)
+        upstream = self.upstream(args)
+        self.check_forward(args)
+        grads = self.check_backward_outputs(args, upstream)
         self._check_gradients(args, upstream, grads)
         self._check_linearity(args)
         self._check_stale_cache(args)
 
-    def _upstream(self, args: Args):
+    def upstream(self, args: Args):
+        """A random upstream gradient shaped like the layer's output for ``args``."""
         if self.spec.scalar_output:
             return upstream_gradient(self.rng)
         return upstream_gradient(self.rng, np.shape(self.spec.reference(args)))
 
-    def _check_forward(self, args: Args):
+    def check_forward(self, args: Args):
+        """Fail unless forward on ``args`` returns the reference output (and leaves the
+        inputs alone); return what it returned."""
         spec = self.spec
         where = spec.where("forward")
         before = copy_args(args)
@@ -265,7 +268,10 @@ class LayerCheck:
             fail(where, f"{spec.output} has wrong values", hint, details)
         return out
 
-    def _check_backward_outputs(self, args: Args, upstream) -> dict:
+    def check_backward_outputs(self, args: Args, upstream) -> dict:
+        """Fail unless backward, given ``upstream`` after a forward on ``args``, returns
+        one gradient per input and parameter, each shaped like what it is the gradient
+        of; return them by name. Their values are judged by ``run``."""
         spec = self.spec
         where = spec.where("backward")
         passed = copy_args(args)
@@ -323,7 +329,7 @@ class LayerCheck:
 
     def _check_linearity(self, args: Args) -> None:
         spec = self.spec
-        first, second = self._upstream(args), self._upstream(args)
+        first, second = self.upstream(args), self.upstream(args)
         a, b = 0.7, -1.3
         g1 = self.gradients_at(args, first)
         g2 = self.gradients_at(args, second)
@@ -345,7 +351,7 @@ class LayerCheck:
         """
         spec = self.spec
         other = self.make_args(self.rng)
-        upstream = self._upstream(other)
+        upstream = self.upstream(other)
         self.forward(args)
         self.forward(other)
         after_two = {g: np.asarray(v, dtype=np.float64)

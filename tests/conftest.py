@@ -45,6 +45,11 @@ def one_blas_thread(monkeypatch):
         monkeypatch.setenv(name, "1")
 
 
+def slow_if(condition: bool, value):
+    """A parametrize value, marked slow when ``condition`` holds."""
+    return pytest.param(value, marks=pytest.mark.slow) if condition else value
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: runs whole notebooks or the grading pipeline (deselect with "

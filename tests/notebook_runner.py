@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import io
 import os
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import types
@@ -24,6 +26,8 @@ import nbformat
 import numpy as np
 
 from autograder.authoring import answer_id, reference_answers, task_of
+from autograder.bundle import kit_for
+from autograder.course import Course
 from autograder.oracle_kernel import NAME as ORACLE
 
 matplotlib.use("Agg")
@@ -46,8 +50,31 @@ class CellResult:
 
 
 def source_notebook(assignment: str, name: str | None = None) -> nbformat.NotebookNode:
+    """A source notebook of the course, which remembers its assignment (for its checks)."""
     path = KIT / "source" / assignment / f"{name or assignment}.ipynb"
-    return nbformat.read(path, as_version=4)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata[ASSIGNMENT_KEY] = assignment
+    return notebook
+
+
+ASSIGNMENT_KEY = "nn_kit_assignment"  # in memory only: the runner's source notebooks
+
+
+@functools.lru_cache(maxsize=None)
+def kit(assignment: str) -> types.ModuleType:
+    """nn_utils as the assignment's notebooks see it: the engine with its checks."""
+    return kit_for(Course(KIT), assignment)
+
+
+@contextlib.contextmanager
+def importing_as_nn_utils(module: types.ModuleType):
+    """While it lasts, ``import nn_utils`` gives ``module``, as in the assignment's bundle."""
+    kept = sys.modules["nn_utils"]
+    sys.modules["nn_utils"] = module
+    try:
+        yield
+    finally:
+        sys.modules["nn_utils"] = kept
 
 
 def student_code(notebook, overrides: dict[str, str]) -> dict[str, str]:
@@ -90,6 +117,14 @@ def _verdict(result: CellResult | None) -> tuple | None:
 
 
 def _run_notebook(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellResult]:
+    assignment = notebook.metadata.get(ASSIGNMENT_KEY)  # None: a notebook made up by a test
+    if assignment is None:
+        return _run_cells(notebook, answers, tasks, skip, judged)
+    with importing_as_nn_utils(kit(assignment)):
+        return _run_cells(notebook, answers, tasks, skip, judged)
+
+
+def _run_cells(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellResult]:
     namespace = {"__name__": "__main__"}
     judge = _Judge(notebook, namespace) if judged else None
     results = {}
@@ -161,7 +196,8 @@ class _Judge:
         from autograder.judge import run_test_cell
 
         with self.oracle.serving(self.folder):
-            run = run_test_cell(self.oracle, code, self.imports, self.state)
+            run = run_test_cell(self.oracle, code, self.imports, self.state,
+                                sys.modules["nn_utils"])
         err.write(run.stderr)
         error = f"{run.error[0]}: {run.error[1]}" if run.error else ""
         value = None

@@ -14,10 +14,11 @@ import re
 import numpy as np
 import pytest
 
-import nn_utils
 from autograder.authoring import reference_answers
 from backprop_digits_variants import ALTERNATIVES, MUTANTS
-from notebook_runner import BOTH, run_notebook, source_notebook, student_code, task_points
+from notebook_runner import BOTH, kit, run_notebook, source_notebook, student_code, task_points
+
+nn_utils = kit("backprop_digits")
 
 NOTEBOOK = source_notebook("backprop_digits")
 REFERENCE = reference_answers(NOTEBOOK)
@@ -62,6 +63,7 @@ def test_mutant_loses_the_task_points_with_a_named_mistake(mutant):
         assert result.error.startswith("CheckFailure: "), result.error
 
 
+@pytest.mark.slow  # trains the network, in the kernel and by the judge
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_correct_alternative_keeps_full_marks(name):
     answers = student_code(NOTEBOOK, ALTERNATIVES[name])

@@ -400,14 +400,11 @@ def test_check_catches_a_lost_or_doubled_file():
 
 
 def test_gradebook_students_are_the_default_roster(course_copy, tmp_path, monkeypatch):
-    from nbgrader.api import Gradebook
-
     from autograder.course import grading_environment
-    from autograder.scores import COURSE_ID
 
     monkeypatch.setenv("PATH", grading_environment()["PATH"])  # a new gradebook runs alembic
     course = released(course_copy, "backprop_digits")
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    with course.gradebook() as gradebook:
         gradebook.add_student("kim")
         gradebook.add_student("max")
     incoming = write_files(tmp_path / "in", {"kim.ipynb": "k = 1"})

@@ -15,6 +15,8 @@ import pytest
 
 from autograder.scores import read_scores
 
+pytestmark = pytest.mark.slow  # the demo grades every assignment for real (about 12 minutes)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -141,10 +143,8 @@ def test_graded_notebooks_keep_their_plots(demo):
 
 
 def test_the_search_earns_partial_credit_with_the_data_set_named(demo):
-    from nbgrader.api import Gradebook
-
     course = demo[0]
-    with Gradebook(course.db_url, course_id="nn-from-scratch") as gradebook:
+    with course.gradebook() as gradebook:
         devon = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "devon").score
         avery = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "avery").score
     assert 0 < devon < 10 and avery == 10

@@ -14,7 +14,8 @@ import pypdfium2.raw as pdfium_c
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.release import bundle_nn_utils
+from autograder.bundle import package_files, write_package
+from autograder.course import Course
 from nn_utils.export_pdf import ExportError, find_chromium, student_name
 
 ANSWER = "my answer: the gradient is the outer product of delta and x"
@@ -38,7 +39,7 @@ def exported(tmp_path_factory):
     """A release-style folder (a notebook beside a copy of nn_utils) and the PDF that
     ``python -m nn_utils.export_pdf`` made there."""
     folder = tmp_path_factory.mktemp("release")
-    bundle_nn_utils(folder)
+    write_package(package_files(Course(), "backprop_digits"), folder)
     notebook = new_notebook(cells=[new_markdown_cell("# Task 1\n\n" + MATH),
                                    new_code_cell(f"answer = {ANSWER!r}\nprint(answer)"),
                                    new_code_cell(PLOT)])

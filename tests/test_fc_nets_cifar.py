@@ -13,7 +13,6 @@ import nbformat
 import numpy as np
 import pytest
 
-import nn_utils
 from autograder.authoring import reference_answers
 from fc_nets_cifar_variants import (
     ALTERNATIVES,
@@ -23,7 +22,9 @@ from fc_nets_cifar_variants import (
     SEED_STYLE,
     TASKS_OF_NET_MUTANT,
 )
-from notebook_runner import KIT, run_notebook, source_notebook, student_code
+from notebook_runner import KIT, kit, run_notebook, source_notebook, student_code
+
+nn_utils = kit("fc_nets_cifar")
 
 NOTEBOOKS = {name: source_notebook("fc_nets_cifar", name)
              for name in ("matrix_calculus", "two_layer_nn", "FC_nets")}
@@ -146,7 +147,7 @@ def test_seed_fully_connected_net_fails_with_the_name_it_never_defined():
 
 
 def test_seed_facts_are_what_the_reference_computes():
-    from nn_utils.checkers import fc_nets, two_layer_nn
+    fc_nets, two_layer_nn = nn_utils.assignment.fc_nets, nn_utils.assignment.two_layer_nn
 
     params, X, y = fc_nets._linspace_two_layer_case()
     assert abs(fc_nets.network_loss(params, X, y, 0.0) - 3.4702243556) < 1e-10
@@ -375,7 +376,8 @@ def test_a_pasted_or_inserted_drawing_is_embedded_in_the_pdf_page(tmp_path):
 
 
 def test_the_gplvm_remark_every_eigenvector_is_stationary_only_the_leading_is_the_maximum():
-    from nn_utils.checkers.matrix_calculus import gplvm_logdet_term, gplvm_trace_term
+    gplvm_logdet_term = nn_utils.assignment.matrix_calculus.gplvm_logdet_term
+    gplvm_trace_term = nn_utils.assignment.matrix_calculus.gplvm_trace_term
 
     calc = namespace_of(REFERENCE["matrix_calculus"], "matrix_calculus",
                         ["autoencoder-code", "logdet-code", "trace-code", "gplvm-code"])
@@ -426,7 +428,7 @@ def test_affine_relu_is_a_graded_task_and_the_notebook_says_it_is_not_given():
 # --- two_layer_nn: the search's credit levels agree between the code and the notebook ---
 
 def test_search_levels_in_the_checker_are_the_notebooks_table():
-    from nn_utils.checkers import two_layer_nn
+    two_layer_nn = nn_utils.assignment.two_layer_nn
 
     text = "\n".join(c.source for c in NOTEBOOKS["two_layer_nn"].cells if c.cell_type == "markdown")
     rows = re.findall(r"^\| (real CIFAR-10|the offline stand-in) \| (\d+)% \| (\d+)% \|$",

@@ -10,7 +10,9 @@ import re
 import numpy as np
 import pytest
 
-import nn_utils
+from notebook_runner import kit
+
+nn_utils = kit("fc_nets_cifar")
 
 RESHAPE_STYLE = '''
 def affine_forward(x, w, b):
@@ -108,7 +110,8 @@ def test_correct_code_passes_over_200_seeds(name, code):
 
 def test_the_notebooks_linspace_fact_is_what_correct_code_gives():
     ns = functions(RESHAPE_STYLE)
-    from nn_utils.checkers.fc_nets import LINSPACE_OUT, _linspace_case
+    LINSPACE_OUT = nn_utils.assignment.fc_nets.LINSPACE_OUT
+    _linspace_case = nn_utils.assignment.fc_nets._linspace_case
 
     out, _ = ns["affine_forward"](*_linspace_case())
     assert nn_utils.rel_error(out, LINSPACE_OUT) < 1e-8

@@ -82,6 +82,7 @@ def graded(tmp_path_factory):
     return course, write_feedback(course, ASSIGNMENT)
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_feedback_is_written_in_nbgraders_layout(graded):
     course, written = graded
     folder = course.root / "feedback" / STUDENT / ASSIGNMENT
@@ -89,6 +90,7 @@ def test_feedback_is_written_in_nbgraders_layout(graded):
     assert all(path.stat().st_size > 0 for path in written)
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_hidden_tests_are_graded_but_not_shown(graded):
     course, written = graded
     html, pdf = html_text(written[0]), pdf_text(written[1])
@@ -113,6 +115,7 @@ def test_hidden_tests_are_graded_but_not_shown(graded):
     assert squashed(visible) in squashed(html) and squashed(visible) in squashed(pdf)
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_a_failed_hidden_test_keeps_its_message(graded):
     html = html_text(graded[1][0])
     after = html[html.index("crossentropy-hidden: 0 / 5 points"):][:2000]
@@ -121,6 +124,7 @@ def test_a_failed_hidden_test_keeps_its_message(graded):
     assert "d_logits ignores d_out" in after
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_points_per_cell_and_the_total_are_shown(graded):
     course, written = graded
     pdf = squashed(pdf_text(written[1]))
@@ -136,6 +140,7 @@ def test_points_per_cell_and_the_total_are_shown(graded):
     assert squashed(f"Score: {total:g} / {top:g} points") in pdf
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_the_students_math_is_typeset(graded):
     pdf = pdf_text(graded[1][1])
     # casey's proof writes $\sum_i e^{x_i} = e^a \sum_i e^{x_i - a}$.

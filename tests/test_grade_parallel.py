@@ -66,6 +66,7 @@ def error_names(notebook):
             for o in c.get("outputs", []) if o.output_type == "error"}
 
 
+@pytest.mark.slow  # grades through nbgrader and Dask
 def test_pipeline_matches_serial_nbgrader_and_records_every_failure(released, tmp_path):
     serial = copy_course(released, tmp_path / "serial", COMPARABLE)
     autograde_serial(serial, ASSIGNMENT)
@@ -195,6 +196,7 @@ def hidden_test_cell(course, grade_id):
     return path, notebook, cell
 
 
+@pytest.mark.slow  # grades through nbgrader and Dask
 def test_remote_dask_cluster_regrades_after_a_fix_and_reruns_idempotently(
         released, tmp_path, dask_scheduler, capsys):
     course = copy_course(released, tmp_path / "course", {"ann": "correct", "cid": "blank"})
@@ -265,6 +267,7 @@ def postgres():
         shutil.rmtree(data, ignore_errors=True)
 
 
+@pytest.mark.slow  # grades through nbgrader and Dask
 def test_two_graders_share_a_postgresql_gradebook(released, tmp_path, postgres):
     teams = {"ta1": {"ann": "correct", "cid": "blank"}, "ta2": {"dee": "crash", "bob": "devon"}}
     courses = {}

@@ -7,7 +7,16 @@ import io
 import numpy as np
 import pytest
 
-import nn_utils
+from notebook_runner import importing_as_nn_utils, kit
+
+nn_utils = kit("fc_nets_cifar")
+
+
+@pytest.fixture(autouse=True)
+def imported_as_in_a_notebook():
+    """nn_utils as a notebook of the assignment imports it (its student bundle)."""
+    with importing_as_nn_utils(nn_utils):
+        yield
 
 
 def correct_autoencoder_gradient(W, x):
@@ -43,23 +52,23 @@ def test_a_replaced_numpy_or_builtin_function_stops_every_check(module, name):
 
 def test_checkers_cannot_be_rebound_or_deleted():
     with pytest.raises(AttributeError, match="part of the grading kit"):
-        nn_utils.check_affine = lambda *args: None
+        nn_utils.check_affine_functions = lambda *args: None
     with pytest.raises(AttributeError, match="part of the grading kit"):
-        del nn_utils.check_relu
-    assert nn_utils.check_affine.__wrapped__.__name__ == "check_affine"
+        del nn_utils.check_relu_functions
+    assert nn_utils.check_affine_functions.__wrapped__.__name__ == "check_affine_functions"
     nn_utils.some_new_name = 1  # new names are harmless and allowed
     assert nn_utils.some_new_name == 1
 
 
 def test_a_checker_written_into_the_module_dict_still_runs_and_is_named():
-    original = vars(nn_utils)["check_relu"]
-    vars(nn_utils)["check_relu"] = lambda *args: None  # goes around __setattr__
+    original = vars(nn_utils)["check_relu_functions"]
+    vars(nn_utils)["check_relu_functions"] = lambda *args: None  # goes around __setattr__
     try:
-        assert nn_utils.check_relu is original  # served by the locked class, not the dict
-        with pytest.raises(nn_utils.CheckFailure, match="nn_utils.check_relu"):
+        assert nn_utils.check_relu_functions is original  # served by the locked class, not the dict
+        with pytest.raises(nn_utils.CheckFailure, match="nn_utils.check_relu_functions"):
             nn_utils.check_grad_autoencoder(correct_autoencoder_gradient)
     finally:
-        vars(nn_utils)["check_relu"] = original
+        vars(nn_utils)["check_relu_functions"] = original
 
 
 def test_the_module_and_its_class_cannot_be_swapped():

@@ -15,7 +15,6 @@ import time
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from autograder.authoring import fill_solutions, reference_answers
 from autograder.course import Course
@@ -23,7 +22,7 @@ from autograder.feedback import feedback_notebook
 from autograder.grade import autograde
 from autograder.hidden_tests import BEGIN_HIDDEN, END_HIDDEN
 from autograder.limits import Limits
-from autograder.scores import COURSE_ID, read_scores
+from autograder.scores import read_scores
 from autograder.submission_mix import place_submissions
 # The hostile suite's course, limits and marks (skipped where no sandbox can start).
 from test_sandbox import MEMORY, pytestmark, released  # noqa: F401 (a fixture and marks)
@@ -102,7 +101,7 @@ def feedback_views(course: Course, students) -> dict:
     """student -> the text of their feedback notebook (autograder/feedback.py, hidden tests
     stripped as for the real feedback): what a student gets to see of the graded run."""
     views = {}
-    with Gradebook(course.db_url, COURSE_ID) as gradebook:
+    with course.gradebook() as gradebook:
         for student in students:
             path = course.autograded / student / ASSIGNMENT / NOTEBOOK
             graded = nbformat.read(path, as_version=4)

@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pytest
 
-import nn_utils
 from autograder.authoring import reference_answers
 from nn_framework_variants import (
     EINSUM_IMPORTED,
@@ -23,7 +22,9 @@ from nn_framework_variants import (
     SEED_STYLE,
     TRAINING_MUTANTS,
 )
-from notebook_runner import BOTH, run_notebook, source_notebook, student_code
+from notebook_runner import BOTH, kit, run_notebook, source_notebook, student_code
+
+nn_utils = kit("nn_framework")
 
 NOTEBOOK = source_notebook("nn_framework")
 REFERENCE = reference_answers(NOTEBOOK)

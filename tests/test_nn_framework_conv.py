@@ -20,15 +20,12 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nn_utils.checkers.nn_framework_conv import (
-    POOL_CASES,
-    POOL_TIE_CASE,
-    ConvCase,
-    _tied_values,
-    check_conv2d,
-    check_pool2d,
-)
 from nn_utils.errors import CheckFailure
+from notebook_runner import kit
+
+_conv = kit("nn_framework").assignment.conv
+POOL_CASES, POOL_TIE_CASE, ConvCase = _conv.POOL_CASES, _conv.POOL_TIE_CASE, _conv.ConvCase
+_tied_values, check_conv2d, check_pool2d = _conv._tied_values, _conv.check_conv2d, _conv.check_pool2d
 
 # ---------------------------------------------------------------------------------------
 # The framework's tiny pieces

@@ -21,7 +21,6 @@ import nbformat
 import numpy as np
 import pytest
 
-import nn_utils
 from autograder import codec
 from autograder.authoring import reference_answers
 from autograder.judge import (KernelOracle, OracleError, OracleTimeout, RemoteClass, RemoteError,
@@ -29,9 +28,11 @@ from autograder.judge import (KernelOracle, OracleError, OracleTimeout, RemoteCl
                               namespace, seeding_the_kernel)
 from autograder.oracle_kernel import NAME
 from backprop_digits_variants import MUTANTS
-from notebook_runner import in_process_oracle
+from notebook_runner import in_process_oracle, kit
 from nn_utils.checking import SUCCESS
 from nn_utils.errors import CheckFailure
+
+nn_utils = kit("backprop_digits")
 
 KIT = Path(__file__).resolve().parent.parent
 REFERENCE = reference_answers(nbformat.read(
@@ -509,7 +510,8 @@ def test_the_pipes_give_the_same_answers_and_survive_a_stalled_kernel(kernel, tm
 
 @pytest.mark.slow
 def test_the_kit_lends_its_helper_objects_to_student_code_during_a_check(kernel, tmp_path):
-    from nn_utils.checkers.nn_framework import _RecordingLayer, _Tanh
+    framework = kit("nn_framework").assignment.framework
+    _RecordingLayer, _Tanh = framework._RecordingLayer, framework._Tanh
 
     oracle, client = kernel
     run(client, "def apply(activation, x):\n    return activation.forward(x)\n"

@@ -4,12 +4,17 @@ import filecmp
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.authoring import build_notebook, built_path, notebook_sources, notebook_text
-from autograder.course import ASSIGNMENTS, KIT_ROOT
+from autograder.course import KIT_ROOT, Course
+
+ASSIGNMENTS = Course().assignments()
+from autograder.bundle import load_checks, package_files, stamp_of, student_zip
 from autograder.release import release_assignment
 
 SOURCE = KIT_ROOT / "source"
@@ -33,10 +38,18 @@ def test_source_notebooks_are_built_from_their_text(assignment):
 def test_committed_release_matches_a_fresh_generate_assignment(course_copy, assignment):
     fresh = release_assignment(course_copy, assignment)
     committed = RELEASE / assignment
-    assert all_files(fresh) == all_files(committed), "run ./kit release"
-    for relative in all_files(fresh):
-        assert filecmp.cmp(fresh / relative, committed / relative, shallow=False), (
-            f"release/{assignment}/{relative} differs from a fresh release: run ./kit release")
+    notebooks = sorted(p.name for p in fresh.glob("*.ipynb"))
+    assert notebooks == sorted(p.name for p in committed.glob("*.ipynb")), "run ./kit release"
+    for name in notebooks:
+        assert filecmp.cmp(fresh / name, committed / name, shallow=False), (
+            f"release/{assignment}/{name} differs from a fresh release: run ./kit release")
+    # Beside the notebooks only the built nn_utils, with the checks inside it.
+    assert {p.name for p in fresh.iterdir()} == {*notebooks, "nn_utils"}
+    assert (fresh / "nn_utils" / "assignment" / "__init__.py").read_bytes() == (
+        SOURCE / assignment / "checks" / "__init__.py").read_bytes()
+    tracked = subprocess.run(["git", "ls-files", f"release/{assignment}"], cwd=KIT_ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(Path(t).name for t in tracked) == notebooks, "git keeps the notebooks only"
 
 
 def secret_lines(notebook):
@@ -74,17 +87,38 @@ def test_release_has_no_solutions_hidden_tests_or_text_sources(assignment):
     assert not list((RELEASE / assignment).rglob("*.pct.py"))
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_folder_alone_can_import_nn_utils(tmp_path, assignment):
-    import shutil
+def unzipped(zip_path: Path, folder: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(folder)
+    return folder
 
-    folder = tmp_path / assignment
-    shutil.copytree(RELEASE / assignment, folder)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(
-        [sys.executable, "-c", "import nn_utils; print(nn_utils.__file__)"],
-        cwd=folder, env=env, capture_output=True, text=True, check=True)
-    assert str(folder) in result.stdout
+
+# Run first in a bundle's folder: the kit's own installed copy becomes unreachable, so
+# whatever imports nn_utils (or anything else of the kit) gets the bundle or nothing.
+WITHOUT_THE_KIT = ("import sys\n"
+                   "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
+                   "str(getattr(f, '__name__', type(f).__name__)).lower()]\n"
+                   "sys.modules.pop('nn_utils', None)\n")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_student_bundle_holds_the_engine_and_its_own_checks_only(tmp_path, assignment):
+    course = Course()
+    bundle = sorted(student_zip(course, assignment, tmp_path / "zips").parent.glob("*.zip"))
+    assert [b.name for b in bundle] == [f"{assignment}-{stamp_of(package_files(course, assignment))}.zip"]
+    folder = unzipped(bundle[0], tmp_path / "student") / assignment
+    names = "import nn_utils; print(nn_utils.__file__); print(*sorted(nn_utils.__all__))"
+    result = subprocess.run([sys.executable, "-c", WITHOUT_THE_KIT + names], cwd=folder,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+                            capture_output=True, text=True, check=True)
+    where, exported = result.stdout.splitlines()
+    assert where.startswith(str(folder))
+    checks = set(load_checks(package_files(course, assignment)).__all__)
+    others = set().union(*(load_checks(package_files(course, a)).__all__
+                           for a in ASSIGNMENTS if a != assignment)) - checks
+    assert checks <= set(exported.split()) and not others & set(exported.split())
+    assert (folder / "nn_utils" / "BUNDLE").read_text().split() == [
+        assignment, bundle[0].stem.rsplit("-", 1)[1]]
 
 
 def test_a_markdown_solution_cell_is_refused_with_a_clear_message(tmp_path):

@@ -150,6 +150,7 @@ def neutralised(attack, course, notebook, path, listener, untouched, scores) -> 
     raise AssertionError(f"no check for {attack.name}")
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp_path, capsys):
     listener = Listener()
     try:
@@ -205,6 +206,7 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
         r for r in rows if not (r[1] and r[2])]
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_grading_refuses_without_bwrap_unless_told_and_then_says_so(released, tmp_path):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root)
@@ -276,6 +278,7 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     assert outputs[4][0].ename == "KernelDied"
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_edited_or_deleted_test_cells_earn_nothing(released, tmp_path):
     """A test cell turned into `pass` and given 1000 points, and a hidden-test cell deleted:
     nbgrader puts the test back and keeps its points, a deleted cell scores 0 (and waits
@@ -376,6 +379,7 @@ def test_the_kernel_watch_flags_a_notebook_opened_in_its_own_folder(tmp_path):
                               "its folder, where the notebook being graded is kept"]]
 
 
+@pytest.mark.slow  # grades a course through nbgrader
 def test_honest_work_is_not_flagged_under_a_fresh_home(released, tmp_path, monkeypatch):
     """On a fresh machine nothing is cached: matplotlib has no font list yet. Building it
     runs fc-list, which must not happen inside a graded kernel, where the watch would

@@ -7,9 +7,11 @@ import re
 import numpy as np
 import pytest
 
-import nn_utils
+from conftest import slow_if
 from autograder.authoring import reference_answers, task_of
-from notebook_runner import run_notebook, source_notebook, student_code
+from notebook_runner import kit, run_notebook, source_notebook, student_code
+
+nn_utils = kit("two_layer_mnist")
 from two_layer_mnist_variants import (
     ALTERNATIVES,
     MUTANTS,
@@ -30,7 +32,8 @@ def run(answers, tasks=None):
     return run_notebook(NOTEBOOK, student_code(NOTEBOOK, answers), tasks=tasks, skip=skip)
 
 
-@pytest.mark.parametrize("mutant", [*MUTANTS, SEED_STABLE, SEED_PLAIN_AS_STABLE],
+@pytest.mark.parametrize("mutant", [slow_if(m.task in NEEDS_TRAINING, m)
+                                    for m in [*MUTANTS, SEED_STABLE, SEED_PLAIN_AS_STABLE]],
                          ids=lambda m: f"{m.task}: {m.name}")
 def test_mutant_fails_its_task_with_a_named_mistake(mutant):
     tasks = {mutant.task}
@@ -48,6 +51,7 @@ def test_mutant_fails_its_task_with_a_named_mistake(mutant):
         "\n".join(r.error for r in task_cells))
 
 
+@pytest.mark.slow  # trains both networks
 def test_reference_gets_full_marks_and_reports_the_data_set():
     results = run({})
     assert all(r.points == r.max_points for r in results.values()), {
@@ -63,7 +67,8 @@ def test_reference_gets_full_marks_and_reports_the_data_set():
 TRAINED_IN_THE_DEMO = {"seed style"}
 
 
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+@pytest.mark.parametrize("name", [slow_if(n not in TRAINED_IN_THE_DEMO, n)
+                                  for n in sorted(ALTERNATIVES)])
 def test_correct_alternative_keeps_full_marks(name):
     tasks = None
     if name in TRAINED_IN_THE_DEMO:
