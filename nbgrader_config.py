@@ -17,7 +17,7 @@ c.Execute.allow_errors = True
 # Each grading kernel runs in a bubblewrap sandbox: no network, only its own copy of the
 # submission writable, nothing else of the course visible. Without bwrap grading refuses
 # to run unless told --no-sandbox (or enabled = False); the report then says so.
-# Limits per kernel (defaults shown; autograder/sandbox.py explains each):
+# Limits per kernel (defaults shown; autograder/execution/sandbox.py explains each):
 # c.Sandbox.enabled = True
 # c.Sandbox.cpu_seconds = 1800          # CPU time of each process
 # c.Sandbox.processes = 64              # processes and threads
@@ -28,7 +28,7 @@ c.Execute.allow_errors = True
 # c.Sandbox.read_only = []              # more folders it may read (data sets)
 
 # Test cells run in the grader's process, the student's kernel only answering calls of
-# their code (autograder/judge.py; README: Threat model). False runs them in the kernel, as
+# their code (autograder/execution/judge.py; README: Threat model). False runs them in the kernel, as
 # plain nbgrader does, which the student's code can subvert.
 # c.GuardedExecute.trusted_tests = False
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from nn_utils.export_pdf import ExportError
 
-from .authoring import build_assignment
-from .collect import collect
-from .course import Course, NbgraderError
-from .demo import run_demo
-from .feedback import write_feedback
-from .grade import GradingIncomplete, autograde
-from .limits import Limits
-from .release import bundles_folder, release_assignment
-from .report import write_report
-from .sandbox import SandboxUnavailable
-from .scaffold import new_assignment
-from .scores import export_grades, format_table, read_scores, write_task_csv
+from autograder.authoring import build_assignment
+from autograder.intake.collect import collect
+from autograder.course import Course, NbgraderError
+from autograder.demo import run_demo
+from autograder.results.feedback import write_feedback
+from autograder.grade import GradingIncomplete, autograde
+from autograder.execution.limits import Limits
+from autograder.release import bundles_folder, release_assignment
+from autograder.results.report import write_report
+from autograder.execution.sandbox import SandboxUnavailable
+from autograder.scaffold import new_assignment
+from autograder.scoring.scores import export_grades, format_table, read_scores, write_task_csv
 
 
 def _course(args) -> Course:

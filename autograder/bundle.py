@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nn_utils
 
-from .course import Course
+from autograder.course import Course
 
 ENGINE = Path(nn_utils.__file__).resolve().parent
 CHECKS = "checks"  # source/<assignment>/checks

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import nbformat
 
-from .authoring import fill_solutions, parse_answers, reference_answers
-from . import collect as intake_step
-from .course import Course
-from .grade import autograde
-from .release import release_assignment
-from .report import write_report
-from .scores import export_grades, format_table, read_scores, write_task_csv
+from autograder.authoring import fill_solutions, parse_answers, reference_answers
+from autograder.intake import collect as intake_step
+from autograder.course import Course
+from autograder.grade import autograde
+from autograder.release import release_assignment
+from autograder.results.report import write_report
+from autograder.scoring.scores import export_grades, format_table, read_scores, write_task_csv
 
 DEMO_SUBMISSIONS = Path(__file__).resolve().parent / "demo_submissions"
 

@@ -36,19 +36,21 @@ import nbformat
 from distributed import KilledWorker
 from nbgrader.api import MissingEntry
 
-from .collect import notebook_problem
-from .course import Course, NbgraderError
-from .edited_cells import describe as describe_edits, edited_cells, restore
-from .execution import NotebookOutcome, SubmissionJob, SubmissionResult, mark_not_run
-from .limits import Limits
-from .parallel import dask_client, run_jobs
-from .bundle import package_files, stamp_of
-from .replay import prepare_args, score_args
-from .sandbox import Sandbox, require, require_on_workers
+from autograder.status import Status
+from autograder.intake.collect import notebook_problem
+from autograder.course import Course, NbgraderError
+from autograder.scoring.edited_cells import describe as describe_edits, edited_cells, restore
+from autograder.execution.executor import (NotebookOutcome, SubmissionJob, SubmissionResult,
+                                           mark_not_run)
+from autograder.execution.limits import Limits
+from autograder.execution.parallel import dask_client, run_jobs
+from autograder.bundle import package_files, stamp_of
+from autograder.scoring.replay import prepare_args, score_args
+from autograder.execution.sandbox import Sandbox, require, require_on_workers
 
 # The error name a cell gets when grading could not run it, by outcome status.
-_NOT_RUN = {"unreadable": "SubmissionUnreadable", "not_submitted": "NotSubmitted",
-            "worker_lost": "WorkerLost"}
+_NOT_RUN = {Status.UNREADABLE: "SubmissionUnreadable", Status.NOT_SUBMITTED: "NotSubmitted",
+            Status.WORKER_LOST: "WorkerLost"}
 
 
 class GradingIncomplete(RuntimeError):
@@ -97,7 +99,7 @@ class GradingReport:
     sandbox: str = ""  # how the kernels ran: in a sandbox, or WITHOUT one (sandbox.require)
 
     def problems(self) -> list:
-        return [s for s in self.submissions if s["status"] != "ok"]
+        return [s for s in self.submissions if s["status"] != Status.OK]
 
     def write(self, header: dict) -> None:
         """Write the report as JSON: ``header``, the counts, then every submission."""
@@ -226,13 +228,13 @@ def stage_submission(course: Course, assignment: str, student: str, notebooks: l
         found = ", ".join(sorted(p.name for p in folder.glob("*.ipynb"))) or "none"
         reason = f"no {' or '.join(notebooks)} was submitted (notebooks found: {found})"
         for name in notebooks:
-            _stand_in(course, assignment, submission, name, folder, "not_submitted", reason)
+            _stand_in(course, assignment, submission, name, folder, Status.NOT_SUBMITTED, reason)
         return submission
     for name in notebooks:
         if name not in present:  # nbgrader itself records 0 for a missing notebook
-            submission.record(name, "not_submitted", f"{name} was not submitted")
+            submission.record(name, Status.NOT_SUBMITTED, f"{name} was not submitted")
         elif problem := notebook_problem(folder / name, validate=False):
-            _stand_in(course, assignment, submission, name, folder, "unreadable",
+            _stand_in(course, assignment, submission, name, folder, Status.UNREADABLE,
                       f"{name} could not be read as a notebook ({problem}); nothing in it "
                       f"was run")
         else:
@@ -267,7 +269,7 @@ def prepare(course: Course, assignment: str, stage: Path, submissions: list) -> 
             continue
         staged = stage / "submitted" / submission.student / assignment
         for name in submission.to_run:
-            _stand_in(course, assignment, submission, name, staged, "unreadable",
+            _stand_in(course, assignment, submission, name, staged, Status.UNREADABLE,
                       f"nbgrader could not prepare {name} for grading (see prepare.log)")
         submission.to_run = []
         log += _run_nbgrader(course, [*args, f"--student={submission.student}"])
@@ -309,14 +311,14 @@ def write_executed(stage: Path, assignment: str, submission: Submission, result)
             submission.outcomes[name] = result.outcomes[name]
         else:
             if name in submission.to_run:
-                submission.record(name, "worker_lost", _lost(result))
+                submission.record(name, Status.WORKER_LOST, _lost(result))
             outcome = submission.outcomes[name]
             nb = nbformat.read(stage / "sanitized" / submission.student / assignment / name,
                                as_version=4)
             mark_not_run(nb.cells, _NOT_RUN[outcome.status], f"not run: {outcome.reason}")
             nbformat.write(nb, target / name)
         if name in submission.edits:
-            submission.record(name, "cells_edited", submission.edits[name])
+            submission.record(name, Status.CELLS_EDITED, submission.edits[name])
 
 
 def _lost(error) -> str:
@@ -362,10 +364,10 @@ def build_report(course: Course, assignment: str, submissions: list, path: Path)
         for name, outcome in sorted(submission.outcomes.items()):
             got, top = (scores or {}).get(name, (None, None))
             notebooks[name] = {**asdict(outcome), "score": got, "max_score": top}
-        first = next((o for o in notebooks.values() if o["status"] != "ok"), None)
+        first = next((o for o in notebooks.values() if o["status"] != Status.OK), None)
         entries.append({
             "student": submission.student,
-            "status": first["status"] if first else "ok",
+            "status": first["status"] if first else Status.OK,
             "reason": first["reason"] if first else "",
             "score": sum(s for s, _ in scores.values()) if scores else None,
             "max_score": sum(m for _, m in scores.values()) if scores else None,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .authoring import build_assignment
-from .bundle import package_files, student_zip, write_package
-from .course import Course
+from autograder.authoring import build_assignment
+from autograder.bundle import package_files, student_zip, write_package
+from autograder.course import Course
 
 
 def bundles_folder(course: Course) -> Path:

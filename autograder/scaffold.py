@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .bundle import CHECKS
-from .course import Course
+from autograder.bundle import CHECKS
+from autograder.course import Course
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

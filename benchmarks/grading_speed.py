@@ -3,10 +3,10 @@
     ./kit bench grading_speed [--n 40] [--workers 2] [--assignment backprop_digits]
 
 Releases the assignment into a scratch course, generates N submissions (a mix of correct,
-wrong, blank and broken: see autograder/submission_mix.py), and grades them twice, in two
+wrong, blank and broken: see autograder/intake/submission_mix.py), and grades them twice, in two
 copies of the course: plain ``nbgrader autograde``, then autograder.grade.autograde with a
 local Dask cluster; then the pipeline once more with the test cells run by the judge, in
-the grader's process (``c.GuardedExecute.trusted_tests``, autograder/judge.py). Each kind of notebook is also executed once by nbclient alone (bare
+the grader's process (``c.GuardedExecute.trusted_tests``, autograder/execution/judge.py). Each kind of notebook is also executed once by nbclient alone (bare
 execution: kernel start and the cells, nothing else). Prints both wall times, their ratio,
 the per-submission overhead over bare execution, the judge's time against the pipeline's,
 and whether every score matched.
@@ -36,8 +36,8 @@ from nbclient.exceptions import DeadKernelError  # noqa: E402
 from autograder.course import KIT_ROOT, Course, NbgraderError  # noqa: E402
 from autograder.grade import autograde, autograde_serial  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
-from autograder.scores import read_scores  # noqa: E402
-from autograder.submission_mix import place_submissions, submission_text  # noqa: E402
+from autograder.scoring.scores import read_scores  # noqa: E402
+from autograder.intake.submission_mix import place_submissions, submission_text  # noqa: E402
 
 # Correct, wrong (three demo students), blank, broken (syntax error, crash, bad file).
 MIX = ("correct", "casey", "devon", "emery", "blank", "syntax", "crash", "malformed")

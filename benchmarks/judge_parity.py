@@ -6,7 +6,7 @@
 For each assignment, builds the demo submissions (autograder/demo.py) into two scratch
 courses, grades one with ``c.GuardedExecute.trusted_tests = False`` (the test cells run in
 the kernel, as at home) and one with it True (the test cells run in the grader's process:
-autograder/judge.py), and prints how many graded cells score the same, every cell that
+autograder/execution/judge.py), and prints how many graded cells score the same, every cell that
 differs, every flag either run raised, and both execute times. Exits 1 when a cell differs
 or an honest run is flagged.
 
@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 
-from autograder import collect
+from autograder.intake import collect
 from autograder.course import KIT_ROOT, Course
 from autograder.demo import build_demo_submissions, demo_assignments
 from autograder.grade import autograde

@@ -12,7 +12,7 @@ SUCCESS = "All checks passed successfully!"
 
 # Other random states a check must leave as it found them, each with save() and restore():
 # at grading time, the student's kernel's, when the checks run in the grader's process
-# (autograder/judge.py). Empty in a student's notebook.
+# (autograder/execution/judge.py). Empty in a student's notebook.
 RANDOM_STATE_MIRRORS: list = []
 
 

@@ -19,7 +19,7 @@ name cell, and a submitted notebook is renamed to the student's id by the instru
 so the file name is the fallback that still says whose work it is.
 
 ``notebook_html`` and ``html_to_pdf`` are also what the instructor's feedback uses
-(autograder/feedback.py).
+(autograder/results/feedback.py).
 """
 
 from __future__ import annotations

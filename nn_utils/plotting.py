@@ -142,5 +142,5 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
     return grid
 
 
-# The figures were drawn in the student's kernel, so the grader asks it (autograder/judge.py).
+# The figures were drawn in the student's kernel, so the grader asks it (autograder/execution/judge.py).
 check_figure_produced.runs_in_kernel = True

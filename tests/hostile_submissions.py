@@ -1,7 +1,7 @@
 """Hostile submissions and what grading must make of them (graded in test_sandbox.py).
 
 Each attack is correct work with the attack put in front of the first solution cell's code
-(autograder/submission_mix.py), so whatever the attack stops costs the points of the cells
+(autograder/intake/submission_mix.py), so whatever the attack stops costs the points of the cells
 that test that code, and nothing else. ``code`` is a template: {course} is the course
 folder on the grader's machine, {other} a student whose files it goes for, {port} a TCP
 port the test listens on at 127.0.0.1, {assignment} the assignment. ``status`` is what the

@@ -464,7 +464,7 @@ for _source in get_ipython().user_ns["In"]:
 # 13 must empty this set: the test fails while it differs from what actually happens, so a
 # newly succeeding attack fails it, and so does one that stopped succeeding (remove it).
 # Not here: reads_graded_notebook (the kernel's copy of the notebook has its hidden tests
-# taken out: autograder/execution.py, without_hidden_tests).
+# taken out: autograder/execution/executor.py, without_hidden_tests).
 KNOWN_TO_SUCCEED_TODAY: set[str] = {
     # IPython's own hooks: every test cell skipped, forged or fed lent classes (40 of 40).
     "cleanup_transformer",

@@ -28,13 +28,13 @@ import numpy as np
 from autograder.authoring import answer_id, reference_answers, task_of
 from autograder.bundle import kit_for
 from autograder.course import Course
-from autograder.oracle_kernel import NAME as ORACLE
+from autograder.execution.oracle_kernel import NAME as ORACLE
 
 matplotlib.use("Agg")
 
 KIT = Path(__file__).resolve().parent.parent
 # Where test cells run: "kernel", beside the student's code as at home, or "judge", as
-# grading does (autograder/judge.py). Given both, every run compares them cell by cell:
+# grading does (autograder/execution/judge.py). Given both, every run compares them cell by cell:
 # NN_KIT_TEST_CELLS=kernel,judge ./kit test tests/test_backprop_digits.py
 MODES = tuple(os.environ.get("NN_KIT_TEST_CELLS", "kernel").split(","))
 BOTH = ("kernel", "judge")
@@ -176,8 +176,8 @@ class _Judge:
     """Test cells run by the judge, with the notebook's names from ``kernel``."""
 
     def __init__(self, notebook, kernel: dict):
-        from autograder.execution import is_locked_code
-        from autograder.judge import trusted_imports
+        from autograder.execution.executor import is_locked_code
+        from autograder.execution.judge import trusted_imports
 
         self.oracle = in_process_oracle("", kernel)[0]
         self.imports = trusted_imports(c.source for c in notebook.cells
@@ -193,7 +193,7 @@ class _Judge:
     def run(self, code: str, err: io.StringIO) -> tuple[str, object]:
         """(the error as the runner reports it, the last value) of one test cell; what it
         wrote to stderr goes to ``err``."""
-        from autograder.judge import run_test_cell
+        from autograder.execution.judge import run_test_cell
 
         with self.oracle.serving(self.folder):
             run = run_test_cell(self.oracle, code, self.imports, self.state,
@@ -251,7 +251,7 @@ class InProcessClient:
 
 def in_process_oracle(student_code: str, kernel: dict | None = None) -> tuple:
     """(oracle, the namespace it serves) with ``student_code`` run in that namespace."""
-    from autograder.judge import KernelOracle
+    from autograder.execution.judge import KernelOracle
 
     kernel = {} if kernel is None else kernel
     oracle = KernelOracle(InProcessClient(kernel), timeout=5)

@@ -12,7 +12,7 @@ import pytest
 from conftest import KIT
 
 from autograder.__main__ import main
-from autograder.collect import (Entry, Intake, IntakeError, IntakeLimits, collect,
+from autograder.intake.collect import (Entry, Intake, IntakeError, IntakeLimits, collect,
                                 collect_folder)
 
 

@@ -1,4 +1,4 @@
-"""Which of the assignment's own cells a submission changed (autograder/edited_cells.py)."""
+"""Which of the assignment's own cells a submission changed (autograder/scoring/edited_cells.py)."""
 
 import copy
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.edited_cells import describe, edited_cells, restore
+from autograder.scoring.edited_cells import describe, edited_cells, restore
 
 RELEASED = Path(__file__).parent.parent / "release" / "backprop_digits" / "backprop_digits.ipynb"
 

@@ -13,7 +13,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.scores import read_scores
+from autograder.scoring.scores import read_scores
 
 pytestmark = pytest.mark.slow  # the demo grades every assignment for real (about 12 minutes)
 

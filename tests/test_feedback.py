@@ -9,13 +9,13 @@ import pypdfium2 as pdfium
 import pytest
 
 from autograder.__main__ import main
-from autograder.collect import collect_folder
+from autograder.intake.collect import collect_folder
 from autograder.demo import build_demo_submissions
-from autograder.feedback import write_feedback
+from autograder.results.feedback import write_feedback
 from autograder.hidden_tests import BEGIN_HIDDEN, END_HIDDEN, PLACEHOLDER, hide_tests
 from autograder.grade import autograde
 from autograder.release import release_assignment
-from autograder.scores import read_scores
+from autograder.scoring.scores import read_scores
 from conftest import make_course_copy
 
 ASSIGNMENT = "backprop_digits"

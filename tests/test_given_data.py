@@ -1,12 +1,12 @@
 """Changes to the data the test cells score on, found in the notebook's text
-(autograder/given_data.py), on the real notebooks and on cells of our own."""
+(autograder/scoring/given_data.py), on the real notebooks and on cells of our own."""
 
 import nbformat
 import pytest
 
-from autograder.execution import GuardedExecute, NotebookOutcome, is_locked_code, is_test_cell
-from autograder.given_data import changes, given_names
-from autograder.judge import free_names, trusted_imports
+from autograder.execution.executor import GuardedExecute, NotebookOutcome, is_locked_code, is_test_cell
+from autograder.scoring.given_data import changes, given_names
+from autograder.execution.judge import free_names, trusted_imports
 from notebook_runner import source_notebook
 
 LOCKED = ["import numpy as np\nimport nn_utils",

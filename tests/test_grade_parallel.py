@@ -22,11 +22,11 @@ import pytest
 from traitlets.config import Config
 
 from autograder.course import Course
-from autograder.execution import execute_notebook
+from autograder.execution.executor import execute_notebook
 from autograder.grade import Submission, autograde, autograde_serial, build_report
-from autograder.limits import Limits
-from autograder.scores import read_scores
-from autograder.submission_mix import place_submissions
+from autograder.execution.limits import Limits
+from autograder.scoring.scores import read_scores
+from autograder.intake.submission_mix import place_submissions
 
 ASSIGNMENT = "backprop_digits"
 CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy machine

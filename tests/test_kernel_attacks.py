@@ -18,12 +18,12 @@ import pytest
 
 from autograder.authoring import fill_solutions, reference_answers
 from autograder.course import Course
-from autograder.feedback import feedback_notebook
+from autograder.results.feedback import feedback_notebook
 from autograder.grade import autograde
 from autograder.hidden_tests import BEGIN_HIDDEN, END_HIDDEN
-from autograder.limits import Limits
-from autograder.scores import read_scores
-from autograder.submission_mix import place_submissions
+from autograder.execution.limits import Limits
+from autograder.scoring.scores import read_scores
+from autograder.intake.submission_mix import place_submissions
 # The hostile suite's course, limits and marks (skipped where no sandbox can start).
 from test_sandbox import MEMORY, pytestmark, released  # noqa: F401 (a fixture and marks)
 from kernel_attacks import (ASSIGNMENT, HIDDEN_TESTS, KERNEL_ATTACKS, KNOWN_TO_SUCCEED_TODAY,
@@ -98,7 +98,7 @@ def shown_text(notebook) -> str:
 
 
 def feedback_views(course: Course, students) -> dict:
-    """student -> the text of their feedback notebook (autograder/feedback.py, hidden tests
+    """student -> the text of their feedback notebook (autograder/results/feedback.py, hidden tests
     stripped as for the real feedback): what a student gets to see of the graded run."""
     views = {}
     with course.gradebook() as gradebook:
@@ -123,7 +123,7 @@ def printed(course: Course, student: str) -> str:
 def test_kernel_attacks_measured(released, tmp_path, capsys, tests_run):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root)
-    trusted = tests_run == "by the judge"  # the default (autograder/judge.py)
+    trusted = tests_run == "by the judge"  # the default (autograder/execution/judge.py)
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.GuardedExecute.trusted_tests = {trusted}\n")
     place_all(course)

@@ -8,6 +8,7 @@ were.
 """
 
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -177,5 +178,10 @@ def test_a_new_instructor_adds_and_grades_a_fifth_assignment(course_copy, tmp_pa
     assert feedback.returncode == 0, feedback.stderr
     page = (course_copy.root / "feedback" / "ben" / NAME / f"{NAME}.html").read_text()
     assert "d_inputs is not divided by keep" in page
+    # Which checks graded: the bundle the students were given, named by its hash.
+    bundle = next((course_copy.root / "build" / "bundles").glob(f"{NAME}-*.zip")).stem
+    report = json.loads((course_copy.root / "reports" / NAME / "grading.json").read_text())
+    assert report["nn_utils"] == bundle and f"`{bundle}`" in page.replace("<code>", "`").replace(
+        "</code>", "`")
     assert "Dropout.backward" in page
     assert fingerprint(course_copy, KIT) == before

@@ -21,12 +21,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import codec
+from autograder.execution import codec
 from autograder.authoring import reference_answers
-from autograder.judge import (KernelOracle, OracleError, OracleTimeout, RemoteClass, RemoteError,
+from autograder.execution.judge import (KernelOracle, OracleError, OracleTimeout, RemoteClass, RemoteError,
                               RemoteFunction, RemoteObject, bootstrap_code, free_names,
                               namespace, seeding_the_kernel)
-from autograder.oracle_kernel import NAME
+from autograder.execution.oracle_kernel import NAME
 from backprop_digits_variants import MUTANTS
 from notebook_runner import in_process_oracle, kit
 from nn_utils.checking import SUCCESS

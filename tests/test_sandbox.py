@@ -19,12 +19,12 @@ import pytest
 from traitlets.config import Config
 
 from autograder.course import Course
-from autograder.execution import execute_notebook
+from autograder.execution.executor import execute_notebook
 from autograder.grade import autograde
-from autograder.limits import Limits
-from autograder.sandbox import Sandbox, SandboxUnavailable, probe
-from autograder.scores import read_scores
-from autograder.submission_mix import place_submissions
+from autograder.execution.limits import Limits
+from autograder.execution.sandbox import Sandbox, SandboxUnavailable, probe
+from autograder.scoring.scores import read_scores
+from autograder.intake.submission_mix import place_submissions
 from hostile_submissions import ATTACKS, FIRST_TASK
 
 ASSIGNMENT = "backprop_digits"
@@ -404,7 +404,7 @@ def test_honest_work_is_not_flagged_under_a_fresh_home(released, tmp_path, monke
 def test_the_notebook_in_the_kernels_folder_holds_no_hidden_tests(tmp_path):
     """nbgrader puts the hidden tests back before grading; the copy a cell can open from
     its working folder must not have them (they still run as the test cell)."""
-    from autograder.execution import SubmissionJob, execute_submission
+    from autograder.execution.executor import SubmissionJob, execute_submission
 
     reader = nbformat.v4.new_code_cell(
         "text = open('graded.ipynb').read()\n"

@@ -20,11 +20,16 @@ def self_check(notebook_path):
 
 @pytest.fixture
 def student_folder(tmp_path):
-    """A student's copy of the release folder (the notebook imports the bundled nn_utils)."""
+    """A student's copy of the release folder with the assignment's nn_utils, as the
+    student zip holds them (the notebook imports the bundled nn_utils)."""
     import shutil
 
+    from autograder.bundle import package_files, write_package
+    from autograder.course import Course
+
     folder = tmp_path / "matrix_calculus"
-    shutil.copytree(RELEASED.parent, folder)
+    shutil.copytree(RELEASED.parent, folder, ignore=shutil.ignore_patterns("nn_utils"))
+    write_package(package_files(Course(), RELEASED.parent.name), folder)
     return folder
 
 

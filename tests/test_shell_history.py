@@ -1,9 +1,9 @@
 """Reads of the shell's history in the student's cells are found in the notebook's text
-(autograder/shell_history.py); the attack itself is graded in test_kernel_attacks.py."""
+(autograder/scoring/shell_history.py); the attack itself is graded in test_kernel_attacks.py."""
 
 import pytest
 
-from autograder.shell_history import bound_names, history_reads
+from autograder.scoring.shell_history import bound_names, history_reads
 
 
 @pytest.mark.parametrize("source, found", [

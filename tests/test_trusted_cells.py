@@ -1,5 +1,5 @@
 """Test cells run by the judge (issue 13): what a cell prints, raises and returns is
-computed here, with the notebook's names from the kernel (autograder/judge.py).
+computed here, with the notebook's names from the kernel (autograder/execution/judge.py).
 
 The tests use tests/test_oracle.py's stand-in client. Graded for real: the attacks in
 test_kernel_attacks.py, and the demo in test_end_to_end.py.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.judge import run_test_cell, trusted_imports
+from autograder.execution.judge import run_test_cell, trusted_imports
 from notebook_runner import in_process_oracle
 
 STUDENT = '''
@@ -96,7 +96,8 @@ def test_an_imported_name_is_not_asked_of_the_kernel(oracle):
 
 
 def test_the_kernel_watch_knows_the_oracle_by_its_name():
-    from autograder import kernel_watch, oracle_kernel
+    from autograder.execution import kernel_watch
+    from autograder.execution import oracle_kernel
 
     assert kernel_watch._ORACLE == oracle_kernel.NAME
     assert set(kernel_watch._ORACLE_METHODS) <= set(vars(oracle_kernel.Oracle))

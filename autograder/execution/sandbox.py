@@ -1,9 +1,9 @@
 """The sandbox every grading kernel runs in (bubblewrap), its limits, and what it stopped.
 
-A submission's code runs on the instructor's machine. Its kernel is started (limits.py,
+A submission's code runs on the instructor's machine. Its kernel is started (kernel_manager.py,
 kernel_launcher.py) as
 
-    python -m autograder.kernel_launcher LIMITS -- bwrap OPTIONS -- [prlimit --nproc=N --] KERNEL
+    python -m autograder.execution.kernel_launcher LIMITS -- bwrap OPTIONS -- [prlimit --nproc=N --] KERNEL
 
 Inside the sandbox the kernel has its own user, PID, network, IPC, UTS and cgroup
 namespaces, no capabilities, no further user namespaces and its own session (no terminal
@@ -46,7 +46,8 @@ from nn_utils.data.locations import CACHE_DIR_ENV, OFFLINE_ENV, cache_root
 from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Config, Configurable
 
-from .cgroups import KernelCgroup, parent_dirs
+from autograder.status import Status
+from autograder.execution.cgroups import KernelCgroup, parent_dirs
 
 MiB = 1 << 20
 # Unix socket paths are limited to 107 bytes: a kernel's runtime folder must be short.
@@ -453,23 +454,23 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
         what = ("looked up the network address of" if event.get("action") == "lookup"
                 else "opened a network connection to")
         none = ", which the sandbox has none of" if sandboxed else ""
-        return "sandbox_denied", f"{what} {event.get('address')}{none}"
+        return Status.SANDBOX_DENIED, f"{what} {event.get('address')}{none}"
     if kind == "signal":
-        return "sandbox_denied", (f"sent signal {event.get('signal')} to process "
+        return Status.SANDBOX_DENIED, (f"sent signal {event.get('signal')} to process "
                                   f"{event.get('pid')}, which is not its own kernel")
     if kind == "program":
         return "program_started", (f"started a program ({event.get('call')}: "
                                    f"{event.get('command')})")
     if kind == "input":
-        return "input_requested", "asked for keyboard input (input()), which grading cannot give"
+        return Status.INPUT_REQUESTED, "asked for keyboard input (input()), which grading cannot give"
     if kind == "machinery":
         # Noted when the kernel next compiles code: by this cell or at the end of the one
         # before. Test cells run in the same kernel, with what was changed.
-        return "tampering", ("changed the kernel the test cells run in (seen as this cell "
+        return Status.TAMPERING, ("changed the kernel the test cells run in (seen as this cell "
                              f"ran): {event.get('change')}")
     path = str(event.get("path", ""))
     if kind == "notebook":
-        return "tampering", (f"opened the notebook file {os.path.basename(path)} in its "
+        return Status.TAMPERING, (f"opened the notebook file {os.path.basename(path)} in its "
                              "folder, where the notebook being graded is kept")
     if not path or not _outside(path, workdir):
         return None
@@ -478,17 +479,17 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
     there = os.path.lexists(path) if sandboxed else event.get("existed") == "True"
     if kind in ("read", "list"):
         done = "opened" if kind == "read" else "listed the folder"
-        return ("sandbox_denied", f"{done} {path}, outside its own folder{hidden}"
+        return (Status.SANDBOX_DENIED, f"{done} {path}, outside its own folder{hidden}"
                 ) if there else None
     done = "wrote to" if kind == "write" else f"{kind.rstrip('e')}ed"
     if not all(_outside(path, root) for root in visible):
         read_only = " (read-only in the sandbox)" if sandboxed else ""
-        return "sandbox_denied", f"{done} {path}, outside its own folder{read_only}"
+        return Status.SANDBOX_DENIED, f"{done} {path}, outside its own folder{read_only}"
     private = path.startswith((HOME.rstrip("/") + "/", "/dev/shm/"))
     if private and event.get("existed") != "True":
         return None  # a new file of its own in its (private) /tmp
     if there:
-        return "sandbox_denied", f"opened {path}, outside its own folder{hidden}"
+        return Status.SANDBOX_DENIED, f"opened {path}, outside its own folder{hidden}"
     if not private and os.path.isdir(os.path.dirname(path)):
-        return "sandbox_denied", f"{done} {path}, outside its own folder{hidden}"
+        return Status.SANDBOX_DENIED, f"{done} {path}, outside its own folder{hidden}"
     return None

@@ -28,8 +28,8 @@ from nbgrader.api import MissingEntry
 
 from nn_utils.export_pdf import find_chromium, html_to_pdf, notebook_html
 
-from .course import Course
-from .hidden_tests import BEGIN_HIDDEN, hide_tests
+from autograder.course import Course
+from autograder.hidden_tests import BEGIN_HIDDEN, hide_tests
 
 FEEDBACK_DIR = "feedback"  # nbgrader's CourseDirectory.feedback_directory
 def _strip_hidden_cell(cell) -> None:

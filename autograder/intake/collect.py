@@ -52,7 +52,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course
+from autograder.course import Course
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -848,8 +848,9 @@ def collect(course: Course, assignment: str, path: Path, roster=None, *,
     _check_not_course_folder(course, path)
     expected = tuple(notebooks) if notebooks else released_notebooks(course, assignment)
     release = course.release / assignment
-    shipped = frozenset(p.name for p in release.iterdir()) - set(expected) \
-        if release.is_dir() else frozenset()
+    # nn_utils is always the grader's (bundle.py), built into the release or not yet.
+    shipped = (frozenset(p.name for p in release.iterdir()) - set(expected)
+               if release.is_dir() else frozenset()) | {"nn_utils"}
     ignore = tuple(course.config().CourseDirectory.get("ignore", ())) or (
         ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
     rules = _Rules(assignment, expected, shipped,

@@ -19,8 +19,8 @@ import ast
 import builtins
 import symtable
 
-from .judge import top_level_statements
-from .shell_history import as_python
+from autograder.execution.judge import top_level_statements
+from autograder.scoring.shell_history import as_python
 
 _BUILTINS = set(dir(builtins))
 

@@ -6,7 +6,7 @@ itself twice, serially, without a kernel:
 
 1. ``prepare_args``: autograde with no autograde preprocessors, into a staging folder: this
    leaves exactly the sanitized notebooks nbgrader would execute;
-2. the notebooks are executed elsewhere (autograder/execution.py, on Dask workers);
+2. the notebooks are executed elsewhere (autograder/execution/executor.py, on Dask workers);
 3. ``score_args``: autograde again, with nbgrader's own autograde preprocessors except that
    ``Execute`` is replaced by ``ReplayExecution``, which hands over the executed copy.
 

@@ -1,6 +1,6 @@
-"""Start a grading kernel within its limits: ``kernel_command`` (limits.py) runs this.
+"""Start a grading kernel within its limits: ``kernel_command`` (kernel_manager.py) runs this.
 
-    python -m autograder.kernel_launcher [--memory BYTES] [--cpu-seconds S] [--file-bytes B]
+    python -m autograder.execution.kernel_launcher [--memory BYTES] [--cpu-seconds S] [--file-bytes B]
         [--cgroup DIR ...] --log FILE -- COMMAND ...
 
 Caps the data segment (RLIMIT_DATA: the heap and the anonymous mappings numpy arrays live
@@ -19,7 +19,7 @@ import argparse
 import os
 import resource
 
-from .course import grading_environment
+from autograder.course import grading_environment
 
 CPU_GRACE = 5  # seconds between SIGXCPU (the soft limit) and SIGKILL (the hard one)
 
@@ -31,7 +31,7 @@ def _limit(which: int, soft: int, hard: int | None = None) -> None:
 
 def launch(argv: list[str] | None = None) -> None:
     """Apply the limits to this process, then replace it with the command."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.kernel_launcher")
+    parser = argparse.ArgumentParser(prog="python -m autograder.execution.kernel_launcher")
     parser.add_argument("--memory", type=int, default=0, help="bytes; 0 for no limit")
     parser.add_argument("--cpu-seconds", type=int, default=0, help="0 for no limit")
     parser.add_argument("--file-bytes", type=int, default=0, help="0 for no limit")

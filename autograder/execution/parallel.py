@@ -1,6 +1,6 @@
 """Run grading jobs on Dask: a local cluster by default, or an existing scheduler.
 
-Each job is one student (autograder/execution.py); a worker runs one job at a time, so a
+Each job is one student (autograder/execution/executor.py); a worker runs one job at a time, so a
 worker's memory limit is also the limit of the one kernel it runs.
 """
 
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from distributed import Client, LocalCluster, as_completed, get_worker
 from tqdm import tqdm
 
-from .execution import SubmissionJob, SubmissionResult, execute_submission
+from autograder.execution.executor import SubmissionJob, SubmissionResult, execute_submission
 
 
 @contextmanager

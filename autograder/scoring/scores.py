@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import MissingEntry
 
-from .authoring import task_of
-from .course import Course
+from autograder.authoring import task_of
+from autograder.course import Course
 
 @dataclass(frozen=True)
 class Cell:

@@ -1,10 +1,11 @@
-"""Limits on a grading kernel, and the one place where grading kernels are launched.
+"""The one place where grading kernels are launched.
 
 Every kernel that grades a submission is started by ``GradingKernelManager``, whose command
 line comes from ``kernel_command``: the kernel's own argv run through the launcher and, unless
 the instructor opted out, the sandbox (sandbox.py),
 
-    python -m autograder.kernel_launcher --memory BYTES ... --log FILE -- bwrap ... -- KERNEL ARGV
+    python -m autograder.execution.kernel_launcher --memory BYTES ... --log FILE \
+        -- bwrap ... -- KERNEL ARGV
 
 The launcher applies the rlimits and joins the kernel's cgroup, then becomes bwrap, which
 runs the kernel (kernel_launcher.py). A sandboxed kernel talks to the grader over unix
@@ -15,63 +16,17 @@ under the kernel watch (kernel_watch.py), which notes what its code tries beyond
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
-from dataclasses import dataclass
 
-from dask.utils import format_bytes, parse_bytes
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
-from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
-from traitlets.config import Config
 
-from .sandbox import (KernelSandbox, Sandbox, exit_status, message_limit,
-                      warm_matplotlib_font_cache)
-
-DEFAULT_NOTEBOOK_TIMEOUT = 1800  # seconds; the whole notebook, kernel start included
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use while it is graded.
-
-    cell_timeout: seconds per cell; None keeps the course config's ``Execute.timeout``.
-    notebook_timeout: seconds for each notebook as a whole.
-    memory: bytes for each worker's kernel; None takes the Dask worker's own memory limit.
-    """
-
-    cell_timeout: int | None = None
-    notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT
-    memory: int | None = None
-
-    @classmethod
-    def from_text(cls, cell_timeout=None, notebook_timeout=None, memory=None) -> "Limits":
-        """Limits from command-line strings ("90", "2GiB"); a None keeps the default."""
-        return cls(
-            cell_timeout=int(cell_timeout) if cell_timeout is not None else None,
-            notebook_timeout=int(notebook_timeout) if notebook_timeout is not None
-            else DEFAULT_NOTEBOOK_TIMEOUT,
-            memory=parse_bytes(memory) if memory is not None else None,
-        )
-
-    def applied_to(self, config: Config) -> Config:
-        """A copy of an nbgrader ``config`` with the time limits set for ``GuardedExecute``."""
-        config = copy.deepcopy(config)  # the caller's config stays as it was
-        if self.cell_timeout is not None:
-            config.Execute.timeout = self.cell_timeout
-        config.GuardedExecute.notebook_timeout = self.notebook_timeout
-        return config
-
-    def describe(self, config: Config) -> str:
-        """The limits in words, the per-cell one as ``config`` (from applied_to) sets it."""
-        cell = config.Execute.get("timeout", Execute.timeout.default_value)
-        memory = format_bytes(self.memory) if self.memory else "the worker's memory limit"
-        return (f"{cell or 'no limit of'} s per cell, {self.notebook_timeout} s per notebook, "
-                f"{memory} per kernel")
+from autograder.execution.sandbox import (KernelSandbox, Sandbox, exit_status, message_limit,
+                                          warm_matplotlib_font_cache)
 
 
 def kernel_command(argv: list[str], memory: int, log_file: str,
@@ -79,7 +34,8 @@ def kernel_command(argv: list[str], memory: int, log_file: str,
                    sandbox: Sandbox | None = None) -> list[str]:
     """The command that starts a grading kernel: ``argv`` under the launcher, with the
     limits of ``sandbox`` and in ``kernel``'s cgroup and bwrap prefix (if any)."""
-    command = [sys.executable, "-m", "autograder.kernel_launcher", "--memory", str(memory),
+    command = [sys.executable, "-m", "autograder.execution.kernel_launcher",
+               "--memory", str(memory),
                "--log", log_file or os.devnull]
     if sandbox is not None:
         command += ["--cpu-seconds", str(sandbox.cpu_seconds),

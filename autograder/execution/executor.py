@@ -32,16 +32,19 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
-from . import bundle, given_data, judge, shell_history
-from .hidden_tests import hide_tests
-from .limits import GradingKernelManager
-from .sandbox import Sandbox, attempt, denial, visible_roots
+from autograder import bundle
+from autograder.status import STOPPING, Status
+from autograder.scoring import given_data
+from autograder.execution import judge
+from autograder.scoring import shell_history
+from autograder.hidden_tests import hide_tests
+from autograder.execution.kernel_manager import GradingKernelManager
+from autograder.execution.sandbox import Sandbox, attempt, denial, visible_roots
 
 # Outcomes that stop a notebook: the cells after the failure are not run.
-STOPPING = ("notebook_timeout", "kernel_died", "kernel_unresponsive", "kernel_failed")
 MAX_FLAGS = 20  # problems kept per notebook: a loop of attempts must not flood the report
 
-_QUIET = logging.getLogger("autograder.execution")
+_QUIET = logging.getLogger("autograder.execution.executor")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False  # nbclient's own error lines would only clutter the workers' stderr
 
@@ -59,7 +62,7 @@ class NotebookOutcome:
     ``flags`` keeps every problem recorded, ``status`` the one that matters most.
     """
 
-    status: str = "ok"
+    status: Status = Status.OK
     reason: str = ""
     seconds: float = 0.0
     flags: list = field(default_factory=list)  # [status, reason] of each problem, in order
@@ -69,7 +72,7 @@ class NotebookOutcome:
         notebook."""
         if [status, reason] not in self.flags and len(self.flags) < MAX_FLAGS:
             self.flags.append([status, reason])
-        if self.status == "ok" or (status in STOPPING and self.status not in STOPPING):
+        if self.status == Status.OK or (status in STOPPING and self.status not in STOPPING):
             self.status, self.reason = status, reason
 
 
@@ -200,7 +203,7 @@ class GuardedExecute(Execute):
             where = ("while starting" if self._next is None
                      else f"at {cell_name(nb.cells[first], first)}" if first < len(nb.cells)
                      else "after the last cell")
-            self._stop("kernel_failed", "KernelFailed",
+            self._stop(Status.KERNEL_FAILED, "KernelFailed",
                        f"the kernel failed {where}: {type(error).__name__}: {error}")
             mark_not_run(nb.cells[first:], *self._stopped)
         finally:
@@ -213,7 +216,7 @@ class GuardedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         self._next = index
         if not self._stopped and self._deadline is not None and monotonic() >= self._deadline:
-            self._stop("notebook_timeout", "NotebookTimeLimit",
+            self._stop(Status.NOTEBOOK_TIMEOUT, "NotebookTimeLimit",
                        f"the notebook used up its limit of {self.notebook_timeout} s "
                        f"before {cell_name(cell, index)}")
         if self._stopped:
@@ -234,14 +237,14 @@ class GuardedExecute(Execute):
             code = self._kernel_exit_code()
             reason = f"the kernel died while running {cell_name(cell, index)}: {_exit_text(code)}"
             cell.outputs.append(error_output("KernelDied", reason))
-            self._stop("kernel_died", "KernelDied", reason)
+            self._stop(Status.KERNEL_DIED, "KernelDied", reason)
             self._next = index + 1
             return cell, self.resources
         except CellTimeoutError as error:  # timed out, then ignored the interrupt
             reason = (f"the kernel did not answer after {cell_name(cell, index)} "
                       f"timed out ({str(error).splitlines()[0]})")
             cell.outputs.append(error_output("KernelUnresponsive", reason))
-            self._stop("kernel_unresponsive", "KernelUnresponsive", reason)
+            self._stop(Status.KERNEL_UNRESPONSIVE, "KernelUnresponsive", reason)
             self._next = index + 1
             return cell, self.resources
         self._note_problems(cell, index)
@@ -281,14 +284,14 @@ class GuardedExecute(Execute):
             reason = (f"the kernel died while the checks of {where} called the student's "
                       f"code: {_exit_text(self._kernel_exit_code())}")
             cell.outputs.append(error_output("KernelDied", reason))
-            self._stop("kernel_died", "KernelDied", reason)
+            self._stop(Status.KERNEL_DIED, "KernelDied", reason)
             return
         if run.timed_out:
-            self.outcome.record("cell_timeout", f"{where}: the student's code did not answer "
+            self.outcome.record(Status.CELL_TIMEOUT, f"{where}: the student's code did not answer "
                                 f"the checks within the limit of {limit} s")
             self._interrupt()
         if run.broken_protocol:
-            self.outcome.record("tampering", f"{where}: the kernel's answers to the checks "
+            self.outcome.record(Status.TAMPERING, f"{where}: the kernel's answers to the checks "
                                 f"broke the grading protocol: {run.broken_protocol[:200]}")
 
     def _note_what_the_cells_say(self, nb) -> None:
@@ -309,11 +312,11 @@ class GuardedExecute(Execute):
         for index, cell in theirs:
             where = cell_name(cell, index)
             if reads := shell_history.history_reads(cell.source, own):
-                self.outcome.record("tampering", f"{where} reads the shell's history of the "
+                self.outcome.record(Status.TAMPERING, f"{where} reads the shell's history of the "
                                     f"cells it ran ({', '.join(reads)}), where the test cells' "
                                     "code is looked for")
             if changed := given_data.changes(cell.source, given):
-                self.outcome.record("tampering", f"{where} changes {', '.join(changed)}, data "
+                self.outcome.record(Status.TAMPERING, f"{where} changes {', '.join(changed)}, data "
                                     "that the notebook's given cells loaded and the test "
                                     "cells score on")
 
@@ -344,12 +347,12 @@ class GuardedExecute(Execute):
                 reason = (f"the notebook used up its limit of {self.notebook_timeout} s "
                           f"while running {cell_name(cell, index)}")
                 cell.outputs.append(error_output("NotebookTimeLimit", reason))
-                self._stop("notebook_timeout", "NotebookTimeLimit", reason)
+                self._stop(Status.NOTEBOOK_TIMEOUT, "NotebookTimeLimit", reason)
             else:
-                self.outcome.record("cell_timeout", f"{cell_name(cell, index)} ran longer than "
-                                    f"the limit of {self.timeout} s per cell")
+                self.outcome.record(Status.CELL_TIMEOUT, f"{cell_name(cell, index)} ran longer "
+                                    f"than the limit of {self.timeout} s per cell")
         if "MemoryError" in enames:
-            self.outcome.record("out_of_memory", f"{cell_name(cell, index)} ran out of "
+            self.outcome.record(Status.OUT_OF_MEMORY, f"{cell_name(cell, index)} ran out of "
                                 "memory (MemoryError under the kernel's memory limit)")
 
     def output(self, outs, msg, display_id, cell_index):
@@ -366,7 +369,7 @@ class GuardedExecute(Execute):
                 f"\n[grading: output cut: this cell printed more than {limit} bytes; "
                 f"the rest is left out]\n")))
             where = cell_name(self.nb.cells[cell_index], cell_index)
-            self.outcome.record("output_truncated", f"{where} printed more than the limit of "
+            self.outcome.record(Status.OUTPUT_TRUNCATED, f"{where} printed more than the limit of "
                                 f"{limit} bytes of output; the rest was left out")
         if msg["msg_type"] == "error":
             content = msg["content"]
@@ -386,26 +389,26 @@ class GuardedExecute(Execute):
                 continue
             ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
             if reason := denial(ename, evalue, workdir):
-                self.outcome.record("sandbox_denied", f"{where} {reason}")
+                self.outcome.record(Status.SANDBOX_DENIED, f"{where} {reason}")
             elif "grading integrity:" in evalue or "part of the grading kit" in evalue:
-                self.outcome.record("tampering", f"{where} changed what the checks rely on: "
+                self.outcome.record(Status.TAMPERING, f"{where} changed what the checks rely on: "
                                     f"{evalue.splitlines()[0][:200]}")
             elif ename == "StdinNotImplementedError":
-                self.outcome.record("input_requested", f"{where} asked for keyboard input "
+                self.outcome.record(Status.INPUT_REQUESTED, f"{where} asked for keyboard input "
                                     "(input()), which grading cannot give")
             elif ename == "SystemExit":
-                self.outcome.record("exit_called", f"{where} called sys.exit() ({evalue}); "
+                self.outcome.record(Status.EXIT_CALLED, f"{where} called sys.exit() ({evalue}); "
                                     "the rest of that cell did not run")
             elif ename == "BlockingIOError" and "Errno 11" in evalue:
-                self.outcome.record("process_limit", f"{where} could not start another "
+                self.outcome.record(Status.PROCESS_LIMIT, f"{where} could not start another "
                                     f"process: the limit of {self.sandbox.processes} processes "
                                     "was reached")
         events = self.km.limit_events() if self.km is not None else {}
         if events.get("pids"):
-            self.outcome.record("process_limit", f"{where} tried to start more than "
+            self.outcome.record(Status.PROCESS_LIMIT, f"{where} tried to start more than "
                                 f"{self.sandbox.processes} processes ({events['pids']} refused)")
         if events.get("memory"):
-            self.outcome.record("out_of_memory", f"{where} hit the sandbox's memory limit "
+            self.outcome.record(Status.OUT_OF_MEMORY, f"{where} hit the sandbox's memory limit "
                                 "(a process was killed)")
         for event in self.km.watched_attempts() if self.km is not None else []:
             if found := attempt(event, workdir, self._visible, self.sandbox.enabled):

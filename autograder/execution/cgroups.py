@@ -7,7 +7,7 @@ create cgroups: as root (with cgroup v1 or v2), or in a delegated cgroup v2 subt
 controllers enabled. Elsewhere ``parent_dirs`` finds nothing and the sandbox falls back to
 RLIMIT_NPROC inside its user namespace (sandbox.py).
 
-Used by the kernel manager (limits.py): ``KernelCgroup.create`` before the kernel starts, the
+Used by the kernel manager (kernel_manager.py): ``KernelCgroup.create`` before the kernel starts, the
 launcher (kernel_launcher.py) moves itself in before it becomes the sandbox, ``events`` tells
 what the caps stopped, ``remove`` after the kernel is gone.
 """

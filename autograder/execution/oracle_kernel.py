@@ -46,7 +46,7 @@ from __future__ import annotations
 import builtins
 import collections
 
-from . import codec
+from . import codec  # relative: the kernel installs this module as _nn_oracle.oracle_kernel
 
 NAME = "__nn_oracle__"  # the name under which the kernel's namespace holds the Oracle
 _MESSAGE_LENGTH = 10_000

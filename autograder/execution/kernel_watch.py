@@ -120,7 +120,7 @@ class Machinery:
         yield from self._oracle_changes()
 
     def _oracle_changes(self):
-        """The grader's oracle (autograder/oracle_kernel.py), once it is installed:
+        """The grader's oracle (autograder/execution/oracle_kernel.py), once it is installed:
         replaced, or its methods changed."""
         oracle = self.shell.user_ns.get(_ORACLE)
         if self.oracle is None:

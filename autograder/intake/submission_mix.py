@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import nbformat
 
-from .authoring import fill_solutions, parse_answers, reference_answers
-from .course import Course
+from autograder.authoring import fill_solutions, parse_answers, reference_answers
+from autograder.course import Course
 
 TROUBLE = {
     "crash": "import os\nos._exit(1)\n",
@@ -57,7 +57,7 @@ def submission_text(course: Course, assignment: str, kind: str, trouble: dict = 
         answers[grade_id] = trouble[kind] + "\n" + answers[grade_id]
     elif kind not in ("correct", "malformed"):
         # Only demo students need demo.py, which pulls in intake, release and grading.
-        from .demo import DEMO_SUBMISSIONS
+        from autograder.demo import DEMO_SUBMISSIONS
 
         spec = DEMO_SUBMISSIONS / assignment / f"{kind}.cells"
         if not spec.is_file():

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course
-from .scores import ScoreTable, read_scores
+from autograder.course import Course
+from autograder.scoring.scores import ScoreTable, read_scores
 
 
 def failure_messages(course: Course, assignment: str) -> dict[str, Counter]:

@@ -1,0 +1,1 @@
+"""Intake: handed-in files into nbgrader's submitted/ folder, every one accounted for."""

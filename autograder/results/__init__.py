@@ -1,0 +1,1 @@
+"""Results: the instructor's report and the students' feedback."""

@@ -1,0 +1,1 @@
+"""Scoring: what the executed notebooks earned, and what grading flags about a submission."""
