@@ -121,6 +121,35 @@ def test_a_student_bundle_holds_the_engine_and_its_own_checks_only(tmp_path, ass
         assignment, bundle[0].stem.rsplit("-", 1)[1]]
 
 
+@pytest.mark.slow  # runs the whole notebook in a kernel
+def test_a_student_bundle_unzipped_alone_runs_its_notebook(tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell
+
+    from autograder.authoring import fill_solutions, reference_answers
+
+    assignment = "backprop_digits"
+    course = Course()
+    folder = unzipped(student_zip(course, assignment, tmp_path / "zips"), tmp_path / "home")
+    folder = folder / assignment
+    notebook = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", as_version=4)
+    done = fill_solutions(notebook, reference_answers(source))
+    done.cells.insert(0, new_code_cell(WITHOUT_THE_KIT))
+    done.cells.append(new_code_cell("print(nn_utils.__file__)"))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    NotebookClient(done, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [o for c in done.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors[0]
+    printed = "".join(o.get("text", "") for c in done.cells for o in c.get("outputs", []))
+    visible_checks = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")
+                      and "nn_utils.check_" in c.source]
+    assert printed.count("All checks passed successfully!") == len(visible_checks) >= 4
+    assert done.cells[-1].outputs[0].text.startswith(str(folder / "nn_utils"))
+
+
 def test_a_markdown_solution_cell_is_refused_with_a_clear_message(tmp_path):
     from autograder.authoring import NotebookSourceError
 
