@@ -26,25 +26,32 @@ def _course(args) -> Course:
     return Course(Path(args.course).resolve()) if args.course else Course()
 
 
-def _assignments(args) -> list[str]:
-    """The assignments the command names (each checked), or all the course has."""
-    course = _course(args)
+def _named(args) -> list[str]:
+    """The assignments the command names, each checked against the course's."""
     named = getattr(args, "assignments", None) or ([args.assignment]
                                                     if getattr(args, "assignment", None) else [])
-    return [course.assignment(name) for name in named] or course.assignments()
+    course = _course(args)
+    return [course.assignment(name) for name in named]
+
+
+def _assignments(args) -> list[str]:
+    """The assignments the command names, or all the course has."""
+    return _named(args) or _course(args).assignments()
 
 
 def cmd_build(args) -> None:
+    course = _course(args)
     for assignment in _assignments(args):
-        for path in build_assignment(_course(args).source, assignment):
+        for path in build_assignment(course.source, assignment):
             print(f"built {path}")
 
 
 def cmd_release(args) -> None:
+    course = _course(args)
     for assignment in _assignments(args):
-        folder = release_assignment(_course(args), assignment)
+        folder = release_assignment(course, assignment)
         print(f"released {folder}; for students: "
-              f"{next(bundles_folder(_course(args)).glob(f'{assignment}-*.zip'))}")
+              f"{next(bundles_folder(course).glob(f'{assignment}-*.zip'))}")
 
 
 def cmd_new(args) -> None:
@@ -172,7 +179,7 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        _assignments(args)  # an unknown name is an error before anything runs
+        _named(args)  # an unknown name is an error before anything runs
         args.run(args)
     except (NbgraderError, GradingIncomplete, ExportError, FileNotFoundError,
             ValueError, SandboxUnavailable) as error:

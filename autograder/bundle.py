@@ -32,13 +32,21 @@ CHECKS = "checks"  # source/<assignment>/checks
 # folders wherever they are, so the bundled one must have another name).
 BUNDLED = "assignment"
 STAMP = "nn_utils/BUNDLE"  # "<assignment> <hash>": which bundle a student has
-_NOT_SHIPPED = ("__pycache__", ".pyc")
 
 
 def _tree(folder: Path, prefix: str) -> dict[str, bytes]:
+    """``prefix``/relative path -> bytes of every file below ``folder``, compiled
+    Python left out."""
     return {f"{prefix}/{p.relative_to(folder).as_posix()}": p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()
-            and not any(part in _NOT_SHIPPED or part.endswith(".pyc") for part in p.parts)}
+            and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+
+
+def _write(files: dict[str, bytes], folder: Path) -> None:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def checks_folder(course: Course, assignment: str) -> Path | None:
@@ -80,10 +88,7 @@ def write_package(files: dict[str, bytes], folder: Path) -> Path:
     target = folder / "nn_utils"
     if target.exists():
         shutil.rmtree(target)
-    for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    _write(files, folder)
     return target
 
 
@@ -108,7 +113,6 @@ def student_zip(course: Course, assignment: str, out_dir: Path) -> Path:
 
 
 _LOADED: dict[str, types.ModuleType] = {}  # hash -> the checks package loaded from it
-_CACHE = Path(tempfile.gettempdir())
 
 
 def load_checks(files: dict[str, bytes]) -> types.ModuleType | None:
@@ -122,10 +126,8 @@ def load_checks(files: dict[str, bytes]) -> types.ModuleType | None:
         return None
     key = content_hash({prefix + name: data for name, data in checks.items()})
     if key not in _LOADED:
-        folder = Path(tempfile.mkdtemp(prefix=f"nn-checks-{key}-", dir=_CACHE))
-        for name, data in checks.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
+        folder = Path(tempfile.mkdtemp(prefix=f"nn-checks-{key}-"))
+        _write(checks, folder)
         _LOADED[key] = _import_package(f"nn_utils.{BUNDLED}_{key}", folder)
     return _LOADED[key]
 

@@ -27,6 +27,7 @@ class Status(str, Enum):
     INPUT_REQUESTED = "input_requested"
     EXIT_CALLED = "exit_called"
     # What the student's code tried or changed.
+    PROGRAM_STARTED = "program_started"
     SANDBOX_DENIED = "sandbox_denied"
     TAMPERING = "tampering"
     CELLS_EDITED = "cells_edited"

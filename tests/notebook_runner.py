@@ -118,15 +118,15 @@ def _verdict(result: CellResult | None) -> tuple | None:
 
 def _run_notebook(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellResult]:
     assignment = notebook.metadata.get(ASSIGNMENT_KEY)  # None: a notebook made up by a test
-    if assignment is None:
-        return _run_cells(notebook, answers, tasks, skip, judged)
-    with importing_as_nn_utils(kit(assignment)):
-        return _run_cells(notebook, answers, tasks, skip, judged)
+    module = kit(assignment) if assignment else sys.modules["nn_utils"]
+    with importing_as_nn_utils(module):
+        return _run_cells(notebook, answers, tasks, skip, judged, module)
 
 
-def _run_cells(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellResult]:
+def _run_cells(notebook, answers, tasks, skip, judged: bool,
+               module: types.ModuleType) -> dict[str, CellResult]:
     namespace = {"__name__": "__main__"}
-    judge = _Judge(notebook, namespace) if judged else None
+    judge = _Judge(notebook, namespace, module) if judged else None
     results = {}
     wanted = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade")
@@ -173,9 +173,10 @@ def _run_cells(notebook, answers, tasks, skip, judged: bool) -> dict[str, CellRe
 
 
 class _Judge:
-    """Test cells run by the judge, with the notebook's names from ``kernel``."""
+    """Test cells run by the judge, with the notebook's names from ``kernel`` and ``kit``
+    as nn_utils."""
 
-    def __init__(self, notebook, kernel: dict):
+    def __init__(self, notebook, kernel: dict, kit: types.ModuleType):
         from autograder.execution.executor import is_locked_code
         from autograder.execution.judge import trusted_imports
 
@@ -183,6 +184,7 @@ class _Judge:
         self.imports = trusted_imports(c.source for c in notebook.cells
                                        if c.cell_type == "code" and is_locked_code(c))
         self.state = {}
+        self.kit = kit
         self.folder = Path(tempfile.mkdtemp(prefix="judged-"))  # for the oracle's pipes
 
     def close(self) -> None:
@@ -196,8 +198,7 @@ class _Judge:
         from autograder.execution.judge import run_test_cell
 
         with self.oracle.serving(self.folder):
-            run = run_test_cell(self.oracle, code, self.imports, self.state,
-                                sys.modules["nn_utils"])
+            run = run_test_cell(self.oracle, code, self.imports, self.state, self.kit)
         err.write(run.stderr)
         error = f"{run.error[0]}: {run.error[1]}" if run.error else ""
         value = None

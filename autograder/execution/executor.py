@@ -41,7 +41,6 @@ from autograder.hidden_tests import hide_tests
 from autograder.execution.kernel_manager import GradingKernelManager
 from autograder.execution.sandbox import Sandbox, attempt, denial, visible_roots
 
-# Outcomes that stop a notebook: the cells after the failure are not run.
 MAX_FLAGS = 20  # problems kept per notebook: a loop of attempts must not flood the report
 
 _QUIET = logging.getLogger("autograder.execution.executor")
@@ -53,12 +52,8 @@ _QUIET.propagate = False  # nbclient's own error lines would only clutter the wo
 class NotebookOutcome:
     """How grading one notebook went: ``status`` is "ok" or the first thing that went wrong.
 
-    Statuses: ok, cell_timeout, out_of_memory, and what the sandbox or a limit stopped or
-    the kernel's watch saw (kernel_watch.py): sandbox_denied, process_limit,
-    program_started, output_truncated, input_requested, exit_called, tampering (numpy or
-    a checker replaced: nn_utils/integrity.py) (the cells go on); notebook_timeout,
-    kernel_died, kernel_unresponsive, kernel_failed (the rest is not run); set by the
-    coordinator: unreadable, not_submitted, worker_lost, cells_edited (edited_cells.py).
+    The statuses are autograder.status.Status: the kernel's, recorded here, and those the
+    coordinator sets (unreadable, not_submitted, worker_lost, cells_edited).
     ``flags`` keeps every problem recorded, ``status`` the one that matters most.
     """
 
@@ -67,7 +62,7 @@ class NotebookOutcome:
     seconds: float = 0.0
     flags: list = field(default_factory=list)  # [status, reason] of each problem, in order
 
-    def record(self, status: str, reason: str) -> None:
+    def record(self, status: Status, reason: str) -> None:
         """Flag a problem. Keep the first as the status, unless a later one stopped the
         notebook."""
         if [status, reason] not in self.flags and len(self.flags) < MAX_FLAGS:

@@ -459,10 +459,11 @@ def attempt(event: dict, workdir: str, visible: list, sandboxed: bool
         return Status.SANDBOX_DENIED, (f"sent signal {event.get('signal')} to process "
                                   f"{event.get('pid')}, which is not its own kernel")
     if kind == "program":
-        return "program_started", (f"started a program ({event.get('call')}: "
-                                   f"{event.get('command')})")
+        return Status.PROGRAM_STARTED, (f"started a program ({event.get('call')}: "
+                                        f"{event.get('command')})")
     if kind == "input":
-        return Status.INPUT_REQUESTED, "asked for keyboard input (input()), which grading cannot give"
+        return Status.INPUT_REQUESTED, ("asked for keyboard input (input()), which grading "
+                                        "cannot give")
     if kind == "machinery":
         # Noted when the kernel next compiles code: by this cell or at the end of the one
         # before. Test cells run in the same kernel, with what was changed.
