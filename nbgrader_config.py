@@ -5,13 +5,16 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 c.CourseDirectory.course_id = "nn-from-scratch"
 # The notebooks' text sources (*.pct.py) are built into the .ipynb files; they hold the
 # solutions, so nbgrader must never copy them into a release or a student's folder. Each
-# assignment's checks/ reach students inside its nn_utils (./kit release), not beside it.
+# assignment's checks/ reach students inside its nn_utils (./kit release), not beside it;
+# its gradescope.json (Gradescope's limits for it: ./kit gradescope) is not theirs either.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py",
-                            "checks"]
+                            "checks", "gradescope.json"]
 
 # A cell that runs longer than this fails (an infinite loop must not hold the grader).
+# two_layer_mnist trains for about a minute on one core: the limit leaves room for a
+# slower machine, or a grader busy with other notebooks.
 # ./kit autograde adds a limit per notebook and a memory limit per worker (--help lists them).
-c.Execute.timeout = 120
+c.Execute.timeout = 300
 c.Execute.allow_errors = True
 
 # Each grading kernel runs in a bubblewrap sandbox: no network, only its own copy of the

@@ -12,6 +12,7 @@ from autograder.authoring import build_assignment
 from autograder.intake.collect import collect
 from autograder.course import Course, NbgraderError
 from autograder.demo import run_demo
+from autograder.gradescope.results import VISIBILITIES
 from autograder.results.feedback import write_feedback
 from autograder.grade import GradingIncomplete, autograde
 from autograder.execution.limits import Limits
@@ -91,7 +92,8 @@ def cmd_report(args) -> None:
 
 
 def _grading_options(p) -> None:
-    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core)")
+    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core; 0: no Dask, one "
+                        "notebook after another in this process)")
     p.add_argument("--scheduler", help="address of an existing Dask scheduler to run on "
                                        "(tcp://HOST:8786) instead of local workers")
     p.add_argument("--cell-timeout", help="seconds per cell (default: nbgrader_config.py)")
@@ -116,8 +118,20 @@ def cmd_feedback(args) -> None:
         print(f"wrote {path}")
 
 
+def cmd_gradescope(args) -> None:
+    from autograder.gradescope.build import build_autograder
+
+    chosen = {name: value for name, value in (
+        ("hidden_visibility", args.hidden_visibility), ("user", args.user),
+        ("deadline_seconds", args.deadline), ("kernel_memory", args.kernel_memory))
+        if value is not None}
+    target = build_autograder(_course(args), args.assignment, **chosen)
+    print(f"wrote {target}: upload it as the autograder of a Gradescope programming "
+          f"assignment (its README.md says how)")
+
+
 def cmd_demo(args) -> None:
-    run_demo(_course(args))
+    run_demo(_course(args), _named(args) or None)
 
 
 def main(argv=None) -> int:
@@ -174,7 +188,21 @@ def main(argv=None) -> int:
     p.add_argument("assignment", help="a folder of source/")
     p.set_defaults(run=cmd_report)
 
+    p = sub.add_parser("gradescope", help="build Gradescope's autograder zip for an assignment "
+                                          "(build/gradescope/<assignment>-autograder.zip)")
+    p.add_argument("assignment", help="a folder of source/")
+    p.add_argument("--hidden-visibility", choices=VISIBILITIES,
+                   help="when students see the results of hidden tests (default: "
+                        "after_published)")
+    p.add_argument("--user", help="the unprivileged user kernels run as (default: student)")
+    p.add_argument("--deadline", type=int, help="seconds for all grading of one submission "
+                                                "(default: 540)")
+    p.add_argument("--kernel-memory", help="data segment per kernel process (default: 512MiB)")
+    p.set_defaults(run=cmd_gradescope)
+
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
+    p.add_argument("assignments", nargs="*",
+                   help="only these (default: every assignment with demo submissions)")
     p.set_defaults(run=cmd_demo)
 
     args = parser.parse_args(argv)

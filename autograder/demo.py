@@ -65,9 +65,15 @@ def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> li
     return written
 
 
-def run_demo(course: Course = Course()) -> None:
+def run_demo(course: Course = Course(), assignments: list[str] | None = None) -> None:
+    """Release and grade the demo submissions of ``assignments`` (default: all that have some)."""
+    available = demo_assignments(course)
+    missing = [a for a in assignments or [] if a not in available]
+    if missing:
+        raise ValueError(f"no demo submissions for {', '.join(missing)} (there are some for "
+                         f"{', '.join(available)}: {DEMO_SUBMISSIONS}/<assignment>/)")
     tables = []
-    for assignment in demo_assignments(course):
+    for assignment in assignments or available:
         print(f"== {assignment}: releasing")
         release_assignment(course, assignment)
         submissions = course.root / "build" / "demo_submissions" / assignment

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -127,6 +128,7 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
 
     Args:
         workers: local Dask workers (default: one per core); ignored with ``scheduler``.
+            0: no Dask, the notebooks run one after another in this process.
         scheduler: address of an existing Dask scheduler to run the notebooks on.
         limits: per-cell and per-notebook time, memory per worker (limits.py).
         progress: show a progress bar (None: only on a terminal).
@@ -155,16 +157,19 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
             prepared = pool.submit(prepare, course, assignment, stage, submissions)
             results, cluster = {}, "none: nothing to execute"
             if any(s.to_run for s in submissions):
-                with dask_client(workers, scheduler, limits.memory) as client:
+                here = workers == 0 and not scheduler
+                with nullcontext() if here else dask_client(workers, scheduler,
+                                                            limits.memory) as client:
                     if scheduler and config.Sandbox.enabled:
                         require_on_workers(client, config)
                     prepared.result()  # the jobs are the prepared (sanitized) folders
                     steps["stage, prepare, start workers"] = time.time() - started
                     jobs = [job_for(stage, assignment, s, config, limits, shipped)
                             for s in submissions if s.to_run]
-                    results = run_jobs(client, jobs, progress)
+                    results = run_jobs(client, jobs, progress, limits.memory)
                     steps["execute"] = time.time() - started - sum(steps.values())
-                    cluster = (f"{len(client.scheduler_info()['workers'])} Dask worker(s) "
+                    cluster = ("none: one after another in the grader's process" if here else
+                               f"{len(client.scheduler_info()['workers'])} Dask worker(s) "
                                f"at {client.scheduler.address}")
             (reports / "prepare.log").write_text(prepared.result())
         for submission in submissions:

@@ -2,7 +2,7 @@
 
 nbgrader gives a test cell its points when it runs without an error and writes nothing
 to stderr. Running cells in-process keeps mutation tests fast; the real nbgrader loop
-runs in tests/test_end_to_end.py.
+runs in tests/test_end_to_end_*.py.
 """
 
 from __future__ import annotations

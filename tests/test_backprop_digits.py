@@ -4,7 +4,7 @@ Each mutant must lose all of its task's points, with a message naming the mistak
 each correct alternative must keep full marks. Cells run in-process (see
 notebook_runner.py); the mutants and alternatives run twice, test cells in the kernel (as
 at home) and by the judge (as at grading), and must agree cell by cell. The real nbgrader
-loop is exercised in test_end_to_end.py.
+loop is exercised in test_end_to_end_*.py.
 """
 
 import contextlib

@@ -1,7 +1,7 @@
 """fc_nets_cifar: its three notebooks' checkers and grading, on mutants and correct alternatives.
 
 The CIFAR-10 parts (loading, training, the search, the Solver runs) are graded for real in
-tests/test_end_to_end.py through the demo; here the notebooks run without them, so each
+tests/test_end_to_end_*.py through the demo; here the notebooks run without them, so each
 mutant costs a second or less.
 """
 

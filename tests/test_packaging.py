@@ -19,6 +19,9 @@ def test_environment_yml_lists_the_pyproject_dependencies():
     env = yaml.safe_load((KIT_ROOT / "environment.yml").read_text())
     conda_side = {normalise(d) for d in env["dependencies"] if isinstance(d, str)}
     conda_side -= {"python", "pip"}
+    # ... and what it installs with pip (wheels conda-forge lacks), the kit itself aside
+    pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    conda_side |= {normalise(d) for names in pip_lists for d in names if not d.startswith("-")}
     assert conda_side == pip_side
 
 

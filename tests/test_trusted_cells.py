@@ -2,7 +2,7 @@
 computed here, with the notebook's names from the kernel (autograder/execution/judge.py).
 
 The tests use tests/test_oracle.py's stand-in client. Graded for real: the attacks in
-test_kernel_attacks.py, and the demo in test_end_to_end.py.
+test_kernel_attacks.py, and the demo in test_end_to_end_*.py.
 """
 
 from __future__ import annotations

@@ -51,19 +51,13 @@ def test_mutant_fails_its_task_with_a_named_mistake(mutant):
         "\n".join(r.error for r in task_cells))
 
 
-@pytest.mark.slow  # trains both networks
-def test_reference_gets_full_marks_and_reports_the_data_set():
-    results = run({})
-    assert all(r.points == r.max_points for r in results.values()), {
-        g: r.error for g, r in results.items() if r.error}
-    assert len(results) == sum(1 for c in NOTEBOOK.cells
-                               if c.metadata.get("nbgrader", {}).get("grade")
-                               and c.cell_type == "code"
-                               and not c.metadata["nbgrader"].get("solution"))
+# The reference's full marks, training included, are graded for real as the demo
+# student avery (tests/test_end_to_end_two_layer_mnist.py) and on Gradescope's layout
+# (tests/test_gradescope_assignments.py).
 
 
-# The seed style is a demo submission (finley's): test_end_to_end.py grades its training
-# for real, so here its tasks that train are left out.
+# The seed style is a demo submission (finley's): test_end_to_end_two_layer_mnist.py grades
+# its training for real, so here its tasks that train are left out.
 TRAINED_IN_THE_DEMO = {"seed style"}
 
 

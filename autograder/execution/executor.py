@@ -249,7 +249,8 @@ class GuardedExecute(Execute):
 
     def _start_oracle(self) -> None:
         self._oracle = judge.KernelOracle(self.km.oracle_client(),
-                                          timeout=self._cell_limit(None) or 600)
+                                          timeout=self._cell_limit(None) or 600,
+                                          owner=self.km.kernel_user)
         self._oracle.install()
 
     def _judge(self, cell, index: int) -> None:
@@ -460,6 +461,8 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
     # From the files the grader shipped, before any kernel could change their copies.
     kit = bundle.kit_module(bundle.load_checks(job.files))
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
+        if Sandbox(config=job.config).user:
+            os.chmod(scratch, 0o711)  # the kernel's own user passes through to its folder
         workdir = Path(scratch) / "work"
         notebooks = {name: nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
                      for name in job.notebooks}

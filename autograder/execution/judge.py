@@ -101,10 +101,14 @@ class KernelOracle:
             that asked. Only the shell channel is read.
         timeout: seconds to wait for one answer.
         limits: what an answer may hold (codec.Limits).
+        owner: (uid, gid) of the kernel's own user (``c.Sandbox.user``), who must be able
+            to open the pipes; None when it runs as the grader's user.
     """
 
-    def __init__(self, client, timeout: float = 120.0, limits: codec.Limits = codec.Limits()):
+    def __init__(self, client, timeout: float = 120.0, limits: codec.Limits = codec.Limits(),
+                 owner: tuple | None = None):
         self.client = client
+        self.owner = owner
         self.timeout = timeout
         self.deadline: float | None = None  # time.monotonic() by which every answer is due
         self.limits = limits
@@ -253,7 +257,7 @@ class KernelOracle:
         kernel runs the oracle's serve loop (one silent execute_request) until the end."""
         if self._pipe is None:
             self._pipes += 1
-            self._pipe = Pipe(folder, self._pipes, self.limits.bytes)
+            self._pipe = Pipe(folder, self._pipes, self.limits.bytes, self.owner)
         pipe = self._pipe
         msg_id = self.client.execute(f"{NAME}.serve({str(pipe.requests)!r}, "
                                      f"{str(pipe.answers)!r})", silent=True,
@@ -429,13 +433,15 @@ class Pipe:
     up to ``limit`` bytes, so a kernel that stops answering or floods cannot hold the
     grader."""
 
-    def __init__(self, folder: Path, number: int, limit: int):
+    def __init__(self, folder: Path, number: int, limit: int, owner: tuple | None = None):
         self.requests = folder / f".oracle-requests-{number}"
         self.answers = folder / f".oracle-answers-{number}"
         for path in (self.requests, self.answers):
             if path.exists():
                 path.unlink()
             os.mkfifo(path, 0o600)
+            if owner:  # the kernel's own user opens the other ends
+                os.chown(path, *owner)
         self.limit = limit
         self.read_fd = os.open(self.answers, os.O_RDONLY | os.O_NONBLOCK)
         self.write_fd: int | None = None

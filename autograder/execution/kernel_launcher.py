@@ -1,7 +1,7 @@
 """Start a grading kernel within its limits: ``kernel_command`` (kernel_manager.py) runs this.
 
     python -m autograder.execution.kernel_launcher [--memory BYTES] [--cpu-seconds S] [--file-bytes B]
-        [--cgroup DIR ...] --log FILE -- COMMAND ...
+        [--cgroup DIR ...] [--user UID:GID [--nproc N]] --log FILE -- COMMAND ...
 
 Caps the data segment (RLIMIT_DATA: the heap and the anonymous mappings numpy arrays live
 in), the CPU seconds of each process (RLIMIT_CPU: SIGXCPU, then SIGKILL a few seconds
@@ -37,6 +37,8 @@ def launch(argv: list[str] | None = None) -> None:
     parser.add_argument("--file-bytes", type=int, default=0, help="0 for no limit")
     parser.add_argument("--cgroup", action="append", default=[],
                         help="a cgroup directory to move into (repeat for each hierarchy)")
+    parser.add_argument("--user", help="UID:GID to run the command as")
+    parser.add_argument("--nproc", type=int, default=0, help="processes of that user")
     parser.add_argument("--log", default=os.devnull)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -56,6 +58,13 @@ def launch(argv: list[str] | None = None) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+    if args.user:
+        uid, gid = (int(n) for n in args.user.split(":"))
+        if args.nproc:
+            _limit(resource.RLIMIT_NPROC, args.nproc)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)  # after setgid: with the user id gone, the group could not change
     os.execvpe(command[0], command, grading_environment())
 
 

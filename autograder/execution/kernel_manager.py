@@ -42,6 +42,11 @@ def kernel_command(argv: list[str], memory: int, log_file: str,
                     "--file-bytes", str(sandbox.file_bytes)]
     for directory in kernel.cgroup.dirs if kernel else []:
         command += ["--cgroup", directory]
+    if kernel and kernel.user:
+        command += ["--user", "%d:%d" % kernel.user]
+        if sandbox is not None and sandbox.processes and not kernel.prefix \
+                and "pids" not in kernel.cgroup.caps:
+            command += ["--nproc", str(sandbox.processes)]  # counts that user's processes
     return [*command, "--", *(kernel.prefix if kernel else []), *argv]
 
 
@@ -100,13 +105,17 @@ class GradingKernelManager(AsyncKernelManager):
                                                     self.memory_limit,
                                                     isolate=self.sandbox.enabled)
         runtime = self.kernel_sandbox.runtime
-        if self.sandbox.enabled:
-            # Unix sockets in the runtime folder, which the sandbox shares.
+        if self.sandbox.enabled or self.kernel_sandbox.user:
+            # Unix sockets in the runtime folder, which the sandbox shares and the kernel's
+            # own user owns (the kernel makes them; the grader may connect to anything).
             self.transport = "ipc"
             self.cache_ports = False
             self.ip = os.path.join(runtime, "k-ipc")
+        if self.sandbox.enabled:
             self.kernel_spec.interrupt_mode = "message"
         self.connection_file = os.path.join(runtime, "kernel.json")
+        kw["env"] = self.kernel_sandbox.environment(kw.get("env") or os.environ,
+                                                    self.sandbox.enabled)
         try:
             await KernelManager._async_start_kernel(self, **kw)
         except BaseException:
@@ -117,6 +126,17 @@ class GradingKernelManager(AsyncKernelManager):
         await KernelManager._async_cleanup_resources(self, restart)
         if self.kernel_sandbox is not None and not restart:
             self.kernel_sandbox.remove()
+
+    @property
+    def kernel_user(self) -> tuple | None:
+        """(uid, gid) of the kernel's own user (c.Sandbox.user), None for the grader's."""
+        return self.kernel_sandbox.user if self.kernel_sandbox is not None else None
+
+    def write_connection_file(self, **kwargs) -> None:
+        """Write the connection file, readable by the kernel's own user if it has one."""
+        super().write_connection_file(**kwargs)
+        if self.kernel_user:
+            os.chown(self.connection_file, *self.kernel_user)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         argv = super().format_kernel_cmd(extra_arguments)

@@ -49,21 +49,38 @@ def run_on_worker(job: SubmissionJob) -> SubmissionResult:
     return execute_submission(job, default_memory=worker_memory_limit())
 
 
-def run_jobs(client: Client, jobs: list[SubmissionJob], progress: bool | None = None) -> dict:
-    """Run every job; return student -> SubmissionResult, or the exception that lost it
-    (a worker that died with it, for example). ``progress`` None shows a bar on a terminal."""
-    run = uuid.uuid4().hex[:8]
-    futures = {client.submit(run_on_worker, job, key=f"grade-{run}-{job.student}", pure=False):
-               job.student for job in jobs}
-    results = {}
+def run_jobs(client: Client | None, jobs: list[SubmissionJob], progress: bool | None = None,
+             memory: int | None = None) -> dict:
+    """Run every job on ``client``'s workers, or with no client one after another in this
+    process, each within ``memory`` bytes (a container too small for Dask: Gradescope's).
+    Return student -> SubmissionResult, or the exception that lost it (a worker that died
+    with it, for example). ``progress`` None shows a bar on a terminal."""
     disable = None if progress is None else not progress  # tqdm: None = only on a terminal
+    results = {}
     with tqdm(total=len(jobs), desc="grading", unit="submission", disable=disable) as bar:
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                results[student] = future.result()
-            except Exception as error:  # KilledWorker, a lost connection: recorded, not raised
-                results[student] = error
+        for student, outcome in (_on_workers(client, jobs) if client else _here(jobs, memory)):
+            results[student] = outcome
             bar.set_postfix_str(student, refresh=False)
             bar.update()
     return results
+
+
+def _on_workers(client: Client, jobs: list[SubmissionJob]):
+    """(student, result or exception) for each job, as the Dask workers finish them."""
+    run = uuid.uuid4().hex[:8]
+    futures = {client.submit(run_on_worker, job, key=f"grade-{run}-{job.student}", pure=False):
+               job.student for job in jobs}
+    for future in as_completed(futures):
+        try:
+            yield futures[future], future.result()
+        except Exception as error:  # KilledWorker, a lost connection: recorded, not raised
+            yield futures[future], error
+
+
+def _here(jobs: list[SubmissionJob], memory: int | None):
+    """(student, result or exception) for each job, run in this process in turn."""
+    for job in jobs:
+        try:
+            yield job.student, execute_submission(job, default_memory=memory)
+        except Exception as error:  # one submission's failure must not stop the others
+            yield job.student, error

@@ -33,6 +33,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -92,6 +93,43 @@ class Sandbox(Configurable):
     read_only = List(Unicode(), help="More host folders the kernels may read (data sets); "
                      "$NN_UTILS_*_DIR folders and the nn_utils data cache are "
                      "included.").tag(config=True)
+    user = Unicode("", help="Run each grading kernel as this user (a name or a numeric id) "
+                   "instead of the grader's, in the sandbox or, where bubblewrap cannot run "
+                   "(Gradescope's container), as the only isolation: the user must not be "
+                   "able to read the course's files. Empty: the grader's own "
+                   "user.").tag(config=True)
+
+
+def kernel_user(sandbox: Sandbox) -> tuple[int, int] | None:
+    """(uid, gid) the kernels run as (``c.Sandbox.user``), or None for the grader's own."""
+    name = sandbox.user.strip()
+    if not name:
+        return None
+    try:
+        entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+    except KeyError:
+        if name.isdigit():  # an id without a name is still a user to run as
+            return int(name), int(name)
+        raise SandboxUnavailable(f"c.Sandbox.user is {name!r}, and this machine has no such "
+                                 f"user (create it, e.g. useradd --no-create-home {name})")
+    if entry.pw_uid == 0:
+        raise SandboxUnavailable(f"c.Sandbox.user is {name!r}, which is root: the kernels "
+                                 f"must run as an unprivileged user")
+    return entry.pw_uid, entry.pw_gid
+
+
+def hand_over(folder: str, user: tuple[int, int]) -> None:
+    """Give ``folder`` and everything in it to ``user``, and check that the user can reach
+    it: every folder above it must let others pass (x), or the kernel cannot start there."""
+    for root, dirs, files in os.walk(folder):
+        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            os.chown(name, *user, follow_symlinks=False)
+    above = Path(folder).resolve().parent
+    for parent in [above, *above.parents]:
+        if not parent.stat().st_mode & 0o001:
+            raise SandboxUnavailable(f"a kernel running as user {user[0]} cannot reach "
+                                     f"{folder}: {parent} does not let others pass (set "
+                                     f"$TMPDIR to a folder they can, such as /tmp)")
 
 
 def message_limit(sandbox: Sandbox) -> int:
@@ -164,10 +202,11 @@ def warm_matplotlib_font_cache(environ) -> None:
 
 
 def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
-                    nproc: int = 0) -> list[str]:
+                    nproc: int = 0, font_lists: list | None = None) -> list[str]:
     """The bwrap command line up to and including "--", to run a kernel in ``workdir``
     (writable, its working folder) talking through ``runtime`` (writable); ``nproc`` > 0
-    caps processes with RLIMIT_NPROC inside the user namespace (no cgroup for it)."""
+    caps processes with RLIMIT_NPROC inside the user namespace (no cgroup for it);
+    ``font_lists``: matplotlib's font lists to show it (default: the grader's)."""
     args = [bwrap_path(sandbox) or sandbox.executable, "--unshare-all", "--unshare-user",
             "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
             "--hostname", "grading", "--ro-bind", "/usr", "/usr"]
@@ -184,7 +223,7 @@ def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
              "--size", str(sandbox.tmp_bytes), "--tmpfs", HOME]
     for root in python_roots() + data_roots(sandbox, environ):
         args += ["--ro-bind", root, root]
-    for font_list in _matplotlib_font_cache(environ):
+    for font_list in _matplotlib_font_cache(environ) if font_lists is None else font_lists:
         args += ["--ro-bind", str(font_list), f"{HOME}/.cache/matplotlib/{font_list.name}"]
     args += ["--bind", workdir, workdir, "--bind", runtime, runtime,
              "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", workdir, "--clearenv"]
@@ -230,12 +269,18 @@ class KernelSandbox:
     runtime: str
     cgroup: KernelCgroup
     prefix: list = field(default_factory=list)
+    user: tuple | None = None  # (uid, gid) the kernel runs as (c.Sandbox.user), or None
     seen: dict = field(default_factory=dict)  # the cgroup's event counts already reported
     watched: int = 0  # bytes of the kernel's watch file (kernel_watch.py) already read
 
     @property
     def watch_file(self) -> str:
         return os.path.join(self.runtime, "watch.jsonl")
+
+    @property
+    def home(self) -> str:
+        """$HOME and $TMPDIR of a kernel that runs as its own user outside bwrap."""
+        return os.path.join(self.runtime, "home")
 
     def watch_command(self, argv: list[str], sandbox: Sandbox, workdir: str,
                       environ=os.environ) -> list[str]:
@@ -277,14 +322,34 @@ class KernelSandbox:
         with ``memory`` bytes per process (0: none), in bwrap if ``isolate``. Memory for the
         whole sandbox is that plus its /tmp; the process limit is the cgroup's, else
         RLIMIT_NPROC in the sandbox."""
+        user = kernel_user(sandbox)
         total = memory + sandbox.tmp_bytes + 64 * MiB if memory else 0
         cgroup = KernelCgroup.create(sandbox.processes, sandbox.cpus, total)
-        runtime = runtime_folder()
-        prefix = []
-        if isolate:
-            nproc = sandbox.processes if "pids" not in cgroup.caps else 0
-            prefix = bwrap_arguments(sandbox, workdir, runtime, environ, nproc)
-        return cls(runtime, cgroup, prefix)
+        kernel = cls(runtime_folder(), cgroup, [], user)
+        try:
+            fonts = None
+            if user:  # its own copy of the grader's files, which that user cannot read
+                folder = Path(kernel.home, ".cache", "matplotlib")
+                folder.mkdir(parents=True)
+                fonts = [Path(shutil.copy(font_list, folder))
+                         for font_list in _matplotlib_font_cache(environ)]
+                hand_over(kernel.runtime, user)
+                hand_over(workdir, user)
+            if isolate:
+                nproc = sandbox.processes if "pids" not in cgroup.caps else 0
+                kernel.prefix = bwrap_arguments(sandbox, workdir, kernel.runtime, environ,
+                                                nproc, fonts)
+        except BaseException:
+            kernel.remove()
+            raise
+        return kernel
+
+    def environment(self, environ: dict, isolated: bool) -> dict:
+        """The environment to start the kernel with: ``environ``, or, for a kernel of its
+        own user outside bwrap, what the sandbox would keep of it, with its own home."""
+        if not self.user or isolated:
+            return dict(environ)
+        return {**sandbox_environment(environ), "HOME": self.home, "TMPDIR": self.home}
 
     def new_events(self) -> dict[str, int]:
         """The cgroup's events (refused forks, out-of-memory kills) since the last call."""
@@ -319,14 +384,17 @@ def probe(sandbox: Sandbox) -> str:
                 "to put kernels in (RLIMIT_NPROC does not apply to root)")
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch, \
             socket.create_server(("127.0.0.1", 0)) as listener:
+        os.chmod(scratch, 0o711)  # passable, for a kernel of its own user (c.Sandbox.user)
         Path(scratch, "work").mkdir()
         Path(scratch, "outside").touch()
         kernel = KernelSandbox.prepare(sandbox, str(Path(scratch, "work")), 0)
         port = str(listener.getsockname()[1])
         try:
+            as_user = dict(user=kernel.user[0], group=kernel.user[1], extra_groups=[]) \
+                if kernel.user else {}  # bwrap runs as the kernels' own user, as they will
             result = subprocess.run(kernel.prefix + [sys.executable, "-I", "-c", _PROBE,
                                                      scratch, port],
-                                    capture_output=True, text=True, timeout=60)
+                                    capture_output=True, text=True, timeout=60, **as_user)
         except (OSError, subprocess.TimeoutExpired) as error:
             return f"bwrap could not start: {error}"
         finally:

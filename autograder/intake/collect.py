@@ -308,6 +308,15 @@ def _name_variants(stem: str) -> set:
     return {_squash(name) for name in found}
 
 
+def notebooks_named(name: str, expected) -> list:
+    """Those of the ``expected`` notebook names that the file ``name`` may be a copy of
+    (``backprop_digits (1).ipynb``, ``Backprop-Digits-Copy1.ipynb``: backprop_digits.ipynb)."""
+    if not _is_notebook(name):
+        return []
+    variants = _name_variants(name[:-len(".ipynb")])
+    return [e for e in expected if _squash(e[:-len(".ipynb")]) in variants]
+
+
 def _is_notebook(name: str) -> bool:
     return name.lower().endswith(".ipynb")
 
@@ -358,10 +367,7 @@ class _Rules:
 
     def resolve(self, name: str) -> list:
         """The expected notebooks ``name`` may be (a renamed copy of)."""
-        if not _is_notebook(name):
-            return []
-        variants = _name_variants(name[:-len(".ipynb")])
-        return [e for e in self.expected if _squash(e[:-len(".ipynb")]) in variants]
+        return notebooks_named(name, self.expected)
 
     def ignored(self, parts: tuple) -> str:
         """Why a file at ``parts`` is nobody's work (system file, checkpoint...), or ""."""

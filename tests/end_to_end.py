@@ -1,9 +1,12 @@
 """The whole nbgrader loop, for real: release, collect, autograde, export.
 
-This runs the README's demo command against a copy of the course, so the sample
-submissions are executed by a real kernel under nbgrader autograde, their test cells run
-by the judge (the default). The same demo graded with the test cells in the kernel scores
-the same cell by cell: ./kit bench judge_parity.
+This runs the README's demo command for one assignment against a copy of the course, so
+the sample submissions are executed by a real kernel under nbgrader autograde, their test
+cells run by the judge (the default). The same demo graded with the test cells in the
+kernel scores the same cell by cell: ./kit bench judge_parity.
+
+The tests here run once per assignment: each tests/test_end_to_end_<assignment>.py sets
+ASSIGNMENT and imports them, so the two test workers share the four demo runs.
 """
 
 import csv
@@ -15,11 +18,12 @@ import pytest
 
 from autograder.scoring.scores import read_scores
 
-pytestmark = pytest.mark.slow  # the demo grades every assignment for real (about 12 minutes)
+pytestmark = pytest.mark.slow  # the demo grades an assignment for real (1 to 6 minutes)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(request, tmp_path_factory):
+    """(course, stdout, assignment) after ``kit demo ASSIGNMENT`` on a copy of the course."""
     import shutil
 
     from conftest import KIT
@@ -29,10 +33,11 @@ def demo(tmp_path_factory):
     root.mkdir()
     shutil.copytree(KIT / "source", root / "source")
     shutil.copy(KIT / "nbgrader_config.py", root / "nbgrader_config.py")
-    result = subprocess.run([sys.executable, "-m", "autograder", "--course", str(root), "demo"],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run([sys.executable, "-m", "autograder", "--course", str(root), "demo",
+                             request.module.ASSIGNMENT],
+                            capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
-    return Course(root), result.stdout
+    return Course(root), result.stdout, request.module.ASSIGNMENT
 
 
 def task_scores(course, assignment):
@@ -77,44 +82,9 @@ LOSING = {  # assignment -> student -> the autograded tasks that must lose point
     },
 }
 ALL_STUDENTS = {"avery", "blake", "casey", "devon", "emery", "finley"}
-
-
-def test_demo_prints_a_score_table_and_leaves_grades_csv(demo):
-    course, stdout = demo
-    for assignment in LOSING:
-        assert assignment in stdout
-    for student in ALL_STUDENTS:
-        assert student in stdout
-    with open(course.root / "grades.csv") as handle:
-        rows = [r for r in csv.DictReader(handle)]
-    assert {(r["assignment"], r["student_id"]) for r in rows} == {
-        (a, s) for a in LOSING for s in ALL_STUDENTS}
-    maximum = {r["assignment"]: float(r["max_score"]) for r in rows}
-    assert maximum == {"backprop_digits": 50.0, "two_layer_mnist": 80.0, "nn_framework": 81.0,
-                       "fc_nets_cifar": 123.0}
-
-
-@pytest.mark.parametrize("assignment", sorted(LOSING))
-def test_untouched_release_scores_zero_without_crashing(demo, assignment):
-    scores = task_scores(demo[0], assignment)
-    blank = [score for (who, _), (score, _) in scores.items() if who == "blake"]
-    assert blank and all(score == 0 for score in blank)
-
-
-@pytest.mark.parametrize("assignment,student",
-                         [(a, s) for a in sorted(LOSING) for s in sorted(LOSING[a])])
-def test_each_submission_loses_exactly_the_broken_tasks(demo, assignment, student):
-    scores = task_scores(demo[0], assignment)
-    for (who, task), (score, top) in scores.items():
-        if who != student or top == 0:
-            continue  # another student, or a task graded only by a person
-        if task in LOSING[assignment][student]:
-            assert score < top, (student, task)
-        else:
-            assert score == top, (student, task, score, top)
-
-
-@pytest.mark.parametrize("assignment,student,message,notebook", [
+MAXIMUM = {"backprop_digits": 50.0, "two_layer_mnist": 80.0, "nn_framework": 81.0,
+           "fc_nets_cifar": 123.0}
+NAMED_MISTAKES = [  # assignment, student, what a failing check says, notebook (None: the one)
     ("backprop_digits", "casey", "d_logits ignores d_out", None),
     ("two_layer_mnist", "devon", "adds up the whole array", None),
     ("two_layer_mnist", "casey", "take every size from layer_dims", None),
@@ -124,9 +94,53 @@ def test_each_submission_loses_exactly_the_broken_tasks(demo, assignment, studen
     ("fc_nets_cifar", "casey", "db is the sum of dout over the batch", "FC_nets"),
     ("fc_nets_cifar", "emery", "keep hidden_size = 50", "two_layer_nn"),
     ("fc_nets_cifar", "emery", "only the encoder's W", "matrix_calculus"),
-])
-def test_autograded_notebook_shows_the_named_mistake(demo, assignment, student, message, notebook):
-    course = demo[0]
+]
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize by the students and mistakes of the importing module's ASSIGNMENT."""
+    assignment = metafunc.module.ASSIGNMENT
+    if "student" in metafunc.fixturenames and "message" not in metafunc.fixturenames:
+        metafunc.parametrize("student", sorted(LOSING[assignment]))
+    if "message" in metafunc.fixturenames:
+        metafunc.parametrize("student,message,notebook",
+                             [m[1:] for m in NAMED_MISTAKES if m[0] == assignment])
+
+
+def test_demo_prints_a_score_table_and_leaves_grades_csv(demo):
+    course, stdout, assignment = demo
+    assert f"== {assignment}: autograding" in stdout
+    for student in ALL_STUDENTS:
+        assert student in stdout
+    with open(course.root / "grades.csv") as handle:
+        rows = [r for r in csv.DictReader(handle)]
+    assert {(r["assignment"], r["student_id"]) for r in rows} == {
+        (assignment, s) for s in ALL_STUDENTS}
+    assert {float(r["max_score"]) for r in rows} == {MAXIMUM[assignment]}
+
+
+def test_untouched_release_scores_zero_without_crashing(demo):
+    course, _, assignment = demo
+    scores = task_scores(course, assignment)
+    blank = [score for (who, _), (score, _) in scores.items() if who == "blake"]
+    assert blank and all(score == 0 for score in blank)
+
+
+def test_each_submission_loses_exactly_the_broken_tasks(demo, student):
+    course, _, assignment = demo
+    scores = task_scores(course, assignment)
+    assert any(who == student for who, _ in scores)
+    for (who, task), (score, top) in scores.items():
+        if who != student or top == 0:
+            continue  # another student, or a task graded only by a person
+        if task in LOSING[assignment][student]:
+            assert score < top, (student, task)
+        else:
+            assert score == top, (student, task, score, top)
+
+
+def test_autograded_notebook_shows_the_named_mistake(demo, student, message, notebook):
+    course, _, assignment = demo
     notebook = nbformat.read(
         course.autograded / student / assignment / f"{notebook or assignment}.ipynb", as_version=4)
     errors = [o.evalue for c in notebook.cells if c.cell_type == "code"
@@ -134,33 +148,10 @@ def test_autograded_notebook_shows_the_named_mistake(demo, assignment, student, 
     assert any(message in e for e in errors), errors
 
 
-def test_graded_notebooks_keep_their_plots(demo):
-    notebook = nbformat.read(
-        demo[0].autograded / "avery" / "two_layer_mnist" / "two_layer_mnist.ipynb", as_version=4)
-    images = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
-    assert len(images) >= 6  # the data preview, two loss curves, four example grids
-
-
-def test_the_search_earns_partial_credit_with_the_data_set_named(demo):
-    course = demo[0]
-    with course.gradebook() as gradebook:
-        devon = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "devon").score
-        avery = gradebook.find_grade("search-credit", "two_layer_nn", "fc_nets_cifar", "avery").score
-    assert 0 < devon < 10 and avery == 10
-    notebook = nbformat.read(course.autograded / "devon" / "fc_nets_cifar" / "two_layer_nn.ipynb",
-                             as_version=4)
-    cell = next(c for c in notebook.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == "search-credit")
-    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-    assert "on standin data" in text and "min(floor(X - 36) / 30, 1)" in text
-
-
-@pytest.mark.parametrize("assignment", sorted(LOSING))
-def test_report_summarises_each_question_with_its_commonest_failure(demo, assignment):
+def test_report_summarises_each_question_with_its_commonest_failure(demo):
     import re
 
-    course = demo[0]
+    course, _, assignment = demo
     folder = course.root / "reports" / assignment
     page = (folder / "report.html").read_text()
     assert (folder / "score_distribution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -176,13 +167,12 @@ def test_report_summarises_each_question_with_its_commonest_failure(demo, assign
         assert float(mean) < float(top) and int(full) < 100 and failure, grade_id
 
 
-@pytest.mark.parametrize("assignment", sorted(LOSING))
-def test_honest_work_is_never_flagged(demo, assignment):
+def test_honest_work_is_never_flagged(demo):
     """Right, wrong and blank work alike: the kernel watch, the sandbox and the comparison
     with the release find nothing to flag in any demo submission."""
     import json
 
-    course = demo[0]
+    course, _, assignment = demo
     saved = json.loads((course.root / "reports" / assignment / "grading.json").read_text())
     assert {s["student"]: s["flags"] for s in saved["submissions"]} == {
         s["student"]: [] for s in saved["submissions"]}

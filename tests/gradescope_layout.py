@@ -1,0 +1,127 @@
+"""Gradescope's side, reproduced here: the autograder zip installed by its own setup.sh,
+and run_autograder run on Gradescope's folder layout (tests/test_gradescope*.py).
+
+The installed environment is made once per kit and shared by the test modules (a lock
+keeps two workers from making it twice); it lives in a folder the kernels' user
+(``nobody`` here, ``student`` on Gradescope) can read, as setup.sh makes it on Gradescope.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+KERNEL_USER = "nobody"  # exists on every Debian; Gradescope's setup.sh makes "student"
+HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def build_zip(where: Path, assignment: str) -> Path:
+    """``./kit gradescope ASSIGNMENT`` run on a fresh copy of the course at ``where``;
+    return the zip it wrote."""
+    import sys
+
+    from conftest import make_course_copy
+
+    course = make_course_copy(where)
+    result = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root),
+                             "gradescope", assignment], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return course.root / "build" / "gradescope" / f"{assignment}-autograder.zip"
+
+
+def _kit_digest(archive: Path) -> str:
+    """A digest of what setup.sh installs from ``archive``: itself, the kit, requirements."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(archive) as opened:
+        for name in sorted(opened.namelist()):
+            if name.startswith("kit/") or name in ("requirements.txt", "setup.sh"):
+                digest.update(name.encode() + opened.read(name))
+    return digest.hexdigest()[:12]
+
+
+def unpack(archive: Path, source: Path) -> None:
+    """Unzip as Gradescope does, keeping the scripts executable."""
+    with zipfile.ZipFile(archive) as opened:
+        for info in opened.infolist():
+            target = Path(opened.extract(info, source))
+            mode = info.external_attr >> 16
+            if mode:
+                os.chmod(target, mode & 0o777)
+
+
+def installed_env(archive: Path) -> Path:
+    """The Python environment setup.sh of ``archive`` installs (made once per kit)."""
+    env = Path(tempfile.gettempdir()) / f"nn-kit-gradescope-{_kit_digest(archive)}"
+    with open(f"{env}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (env / "installed").is_file():
+            shutil.rmtree(env, ignore_errors=True)
+            with tempfile.TemporaryDirectory() as scratch:
+                unpack(archive, Path(scratch))
+                # The system's python3, as on Gradescope's image (not this machine's own
+                # build under /root, which the kernels' user cannot read).
+                result = subprocess.run(
+                    ["bash", str(Path(scratch) / "setup.sh")], capture_output=True, text=True,
+                    env={**os.environ, "NN_KIT_ENV": str(env), "NN_KIT_USER": KERNEL_USER,
+                         "PATH": SYSTEM_PATH}, timeout=1200)
+                assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            (env / "installed").touch()
+    return env
+
+
+def gradescope_root(where: Path, archive: Path, settings: dict | None = None) -> Path:
+    """/autograder as Gradescope lays it out, at ``where``: source/ (the zip, with
+    gradescope.json changed by ``settings``), submission/ and results/ empty."""
+    root = where / "autograder"
+    for name in ("source", "submission", "results"):
+        (root / name).mkdir(parents=True)
+    unpack(archive, root / "source")
+    path = root / "source" / "gradescope.json"
+    chosen = json.loads(path.read_text())
+    chosen.update({"user": KERNEL_USER, **(settings or {})})
+    path.write_text(json.dumps(chosen))
+    return root
+
+
+def run_autograder(root: Path, env: Path, timeout: int = 900) -> dict:
+    """Run the zip's run_autograder as Gradescope would (from /autograder, as root);
+    return results.json."""
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    result = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True,
+                            text=True, timeout=timeout,
+                            env={**os.environ, "AUTOGRADER_ROOT": str(root),
+                                 "NN_KIT_ENV": str(env), "TMPDIR": "/tmp"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def check_results(results: dict) -> None:
+    """Raise AssertionError unless ``results`` is a results.json Gradescope accepts:
+    the fields its specification names, each of the type it says."""
+    number = (int, float)
+    assert isinstance(results["score"], number)
+    assert isinstance(results["execution_time"], number) and results["execution_time"] >= 0
+    assert isinstance(results["output"], str) and results["output"]
+    assert results.get("stdout_visibility", "hidden") in VISIBILITIES
+    assert isinstance(results["tests"], list)
+    for test in results["tests"]:
+        assert set(test) <= {"score", "max_score", "status", "name", "number", "output",
+                             "tags", "visibility", "extra_data", "name_format",
+                             "output_format"}, test
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], number) and isinstance(test["max_score"], number)
+        assert 0 <= test["score"] <= test["max_score"] or test["max_score"] == 0
+        assert isinstance(test["output"], str)
+        assert test["visibility"] in VISIBILITIES
+        assert test.get("status", "passed") in {"passed", "failed"}
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-9
