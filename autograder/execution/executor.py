@@ -39,7 +39,8 @@ from autograder.execution import judge
 from autograder.scoring import shell_history
 from autograder.hidden_tests import hide_tests
 from autograder.execution.kernel_manager import GradingKernelManager
-from autograder.execution.sandbox import Sandbox, attempt, denial, visible_roots
+from autograder.execution.sandbox import (Sandbox, attempt, denial, let_pass,
+                                          visible_roots)
 
 MAX_FLAGS = 20  # problems kept per notebook: a loop of attempts must not flood the report
 
@@ -462,7 +463,7 @@ def execute_submission(job: SubmissionJob, default_memory: int | None = None) ->
     kit = bundle.kit_module(bundle.load_checks(job.files))
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
         if Sandbox(config=job.config).user:
-            os.chmod(scratch, 0o711)  # the kernel's own user passes through to its folder
+            let_pass(scratch)
         workdir = Path(scratch) / "work"
         notebooks = {name: nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
                      for name in job.notebooks}

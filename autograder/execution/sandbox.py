@@ -118,6 +118,12 @@ def kernel_user(sandbox: Sandbox) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def let_pass(folder: str) -> None:
+    """Let every user pass through ``folder`` (not list or read it): a kernel of its own
+    user (c.Sandbox.user) gets to its work folder inside the grader's scratch folder."""
+    os.chmod(folder, 0o711)
+
+
 def hand_over(folder: str, user: tuple[int, int]) -> None:
     """Give ``folder`` and everything in it to ``user``, and check that the user can reach
     it: every folder above it must let others pass (x), or the kernel cannot start there."""
@@ -384,7 +390,7 @@ def probe(sandbox: Sandbox) -> str:
                 "to put kernels in (RLIMIT_NPROC does not apply to root)")
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch, \
             socket.create_server(("127.0.0.1", 0)) as listener:
-        os.chmod(scratch, 0o711)  # passable, for a kernel of its own user (c.Sandbox.user)
+        let_pass(scratch)
         Path(scratch, "work").mkdir()
         Path(scratch, "outside").touch()
         kernel = KernelSandbox.prepare(sandbox, str(Path(scratch, "work")), 0)
