@@ -10,6 +10,12 @@ carry a compact grading vocabulary, expanded here into nbgrader's cell metadata:
     # %% grade_id="q2init-own" kind="open"                 the student's to change or
                                                            leave: not graded, not locked
 
+Every notebook starts with one more locked cell, ``find-nn-utils``, that the build puts
+before the first code cell (templates/find_nn_utils.py): it finds nn_utils when the
+notebook is opened in Google Colab, in the uploaded assignment folder or in the student's
+Drive, and otherwise says where nn_utils must be. Beside the notebook, as in Jupyter and
+at grading, it does nothing.
+
 Cells without ``kind`` are ordinary cells. An ``open`` cell is an ordinary cell too (no
 nbgrader metadata, so nbgrader's release neither locks it nor replaces it with a stub
 that raises); its grade_id becomes the cell id, so demos and tests can fill it. The text
@@ -81,9 +87,30 @@ def _nbgrader_metadata(cell, path: Path, index: int) -> dict | None:
     return metadata
 
 
+FINDER_ID = "find-nn-utils"  # nn_utils.export_pdf leaves it out of PDFs (KIT_CELLS)
+FINDER_TEMPLATE = Path(__file__).parent / "templates" / "find_nn_utils.py"
+COLAB_FILES, COLAB_DRIVE = "/content", "/content/drive/MyDrive"  # where Colab puts them
+
+
+def finder_source(assignment: str, files: str = COLAB_FILES, drive: str = COLAB_DRIVE) -> str:
+    """The code of the find-nn-utils cell for ``assignment`` (Colab's folders by default):
+    the template with its first line, the placeholders, filled in."""
+    _, body = FINDER_TEMPLATE.read_text().split("\n", 1)
+    return (f"_ASSIGNMENT, _COLAB_FILES, _COLAB_DRIVE = {assignment!r}, {files!r}, {drive!r}\n"
+            + body.rstrip("\n"))
+
+
+def _with_finder(notebook: nbformat.NotebookNode, assignment: str) -> None:
+    first_code = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), 0)
+    cell = nbformat.v4.new_code_cell(finder_source(assignment))
+    cell.metadata["kind"], cell.metadata["grade_id"] = "readonly", FINDER_ID
+    notebook.cells.insert(first_code, cell)
+
+
 def build_notebook(path: Path) -> nbformat.NotebookNode:
     """Read a ``*.pct.py`` source and return the nbgrader notebook it describes."""
     notebook = jupytext.read(path)
+    _with_finder(notebook, path.parent.name)
     seen = set()
     for index, cell in enumerate(notebook.cells):
         metadata = _nbgrader_metadata(cell, path, index)

@@ -92,10 +92,16 @@ def write_package(files: dict[str, bytes], folder: Path) -> Path:
     return target
 
 
+# What a student's Python needs for every notebook, the data downloads and the PDF export:
+# the bundle's requirements.txt. Pins as in pyproject.toml (tests/test_packaging.py checks).
+STUDENT_REQUIREMENTS = ("numpy", "scipy", "matplotlib", "scikit-learn", "pooch", "jupyter",
+                        "pypandoc-binary==1.17", "typst==0.14.9")
+
+
 def student_zip(course: Course, assignment: str, out_dir: Path) -> Path:
-    """``out_dir/<assignment>-<hash>.zip``: the released notebooks and the assignment's
-    nn_utils in a folder named after the assignment, all a student needs beside the
-    packages of environment.yml."""
+    """``out_dir/<assignment>-<hash>.zip``: the released notebooks, the assignment's
+    nn_utils and a requirements.txt (``pip install -r requirements.txt``) in a folder
+    named after the assignment: all a student needs."""
     files = package_files(course, assignment)
     notebooks = sorted((course.release / assignment).glob("*.ipynb"))
     if not notebooks:
@@ -109,6 +115,9 @@ def student_zip(course: Course, assignment: str, out_dir: Path) -> Path:
             archive.writestr(f"{assignment}/{path.name}", path.read_bytes())
         for name, data in sorted(files.items()):
             archive.writestr(f"{assignment}/{name}", data)
+        archive.writestr(f"{assignment}/requirements.txt",
+                         "# pip install -r requirements.txt  (no root needed)\n"
+                         + "\n".join(STUDENT_REQUIREMENTS) + "\n")
     return target
 
 

@@ -63,8 +63,21 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise ExportError(f"{path} is not a readable notebook: {error}") from None
 
 
-def _chromium_pdf(notebook: nbformat.NotebookNode, path: Path, out: Path, name: str) -> Path:
+# The kit's first cell, which finds nn_utils on Colab (autograder/authoring.py puts it in
+# every notebook): plumbing, not the student's work, so no PDF shows it.
+KIT_CELLS = ("find-nn-utils",)
+
+
+def without_kit_cells(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` without the kit's own cells (KIT_CELLS)."""
     shown = copy.deepcopy(notebook)
+    shown.cells = [cell for cell in shown.cells
+                   if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in KIT_CELLS]
+    return shown
+
+
+def _chromium_pdf(notebook: nbformat.NotebookNode, path: Path, out: Path, name: str) -> Path:
+    shown = without_kit_cells(notebook)
     shown.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Name:** {html.escape(name)}"))
     with tempfile.TemporaryDirectory(prefix="nn_utils_export_") as work:
         page = Path(work) / f"{path.stem}.html"
@@ -86,7 +99,7 @@ def export_pdf(path: Path, out: Path | None = None, name: str | None = None,
               "to put your name there", file=sys.stderr)
     if engine == "chromium":
         return _chromium_pdf(notebook, path, out, shown_name)
-    return notebook_to_pdf(notebook, path, out, shown_name)
+    return notebook_to_pdf(without_kit_cells(notebook), path, out, shown_name)
 
 
 def main(argv=None) -> int:

@@ -17,6 +17,10 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.execution.cgroups import KernelCgroup
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 KERNEL_USER = "nobody"  # exists on every Debian; Gradescope's setup.sh makes "student"
@@ -93,16 +97,46 @@ def gradescope_root(where: Path, archive: Path, settings: dict | None = None) ->
     return root
 
 
-def run_autograder(root: Path, env: Path, timeout: int = 900) -> dict:
+GRADESCOPE_MEMORY = 768 * 10**6  # Gradescope's default container: "768 MB"
+
+
+def run_autograder(root: Path, env: Path, timeout: int = 900,
+                   container: "KernelCgroup | None" = None) -> dict:
     """Run the zip's run_autograder as Gradescope would (from /autograder, as root);
-    return results.json."""
+    return results.json. With ``container`` (a cgroup, see container_cgroup), run it and
+    everything it starts inside that cgroup, as in Gradescope's container."""
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     result = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True,
-                            text=True, timeout=timeout,
+                            text=True, timeout=timeout, preexec_fn=joining(container),
                             env={**os.environ, "AUTOGRADER_ROOT": str(root),
                                  "NN_KIT_ENV": str(env), "TMPDIR": "/tmp"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text())
+
+
+def joining(container: "KernelCgroup | None"):
+    """A preexec_fn that moves the new process into ``container``'s cgroups (None: none)."""
+    if container is None:
+        return None
+
+    def join():
+        for directory in container.dirs:
+            Path(directory, "cgroup.procs").write_text(str(os.getpid()))
+
+    return join
+
+
+def container_cgroup(memory: int = GRADESCOPE_MEMORY):
+    """A cgroup whose memory limit is Gradescope's container's, for run_autograder: what
+    it counts (the grader, its kernels, their page cache) is what the container counts.
+    None where this process may not make one (not root, no memory controller)."""
+    from autograder.execution.cgroups import KernelCgroup
+
+    group = KernelCgroup.create(processes=0, cpus=0, memory=memory)
+    if "memory" not in group.caps:
+        group.remove()
+        return None
+    return group
 
 
 def check_results(results: dict) -> None:

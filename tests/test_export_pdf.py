@@ -331,6 +331,9 @@ def test_typst_exports_every_released_notebook_solved(tmp_path, no_chromium):
         pdf = export_pdf(solved, tmp_path / f"{path.stem}.pdf", name="Reference")
         pages = pdf_text(pdf)
         assert "Name: Reference" in pages[0]
+        assert "google.colab" in notebook.cells[next(  # the kit's Colab cell: not printed
+            i for i, c in enumerate(notebook.cells) if c.cell_type == "code")].source
+        assert not any("google.colab" in page or "_ASSIGNMENT" in page for page in pages)
         answers = [c for c in notebook.cells if is_written_answer(c)]
         found = bookmarks(pdf)
         assert len(found) == len(question_headings(notebook)) + len(answers), path.name

@@ -183,9 +183,9 @@ def _validation_set(accuracy_percent, n=1000, classes=10, dims=50):
 
 
 @pytest.mark.parametrize("kind, percent, points", [
-    ("standin", 36.0, 0.0), ("standin", 20.0, 0.0), ("standin", 51.5, 5.0),
+    ("standin", 23.0, 0.0), ("standin", 20.0, 0.0), ("standin", 34.5, 2.56),
     ("standin", 66.0, 10.0), ("standin", 80.0, 10.0),
-    ("real", 28.0, 0.0), ("real", 39.0, 5.0), ("real", 50.0, 10.0),
+    ("real", 25.0, 0.0), ("real", 34.0, 5.29), ("real", 42.0, 10.0), ("real", 50.0, 10.0),
 ])
 def test_hyperparameter_credit_is_the_notebook_formula_as_a_plain_float(kind, percent, points, capsys):
     X, y = _validation_set(percent)
@@ -209,7 +209,7 @@ def test_hyperparameter_credit_ignores_a_lying_predict_method():
     net = _Net()
     net.predict = lambda X: y  # claims 100%; the kit computes from the parameters
     credit = nn_utils.hyperparameter_search_points(net, X, y, max_points=10, data_kind="standin")
-    assert credit == pytest.approx(10 * 4 / 30, abs=0.01)
+    assert credit == pytest.approx(10 * 17 / 43, abs=0.01)
 
 
 def test_training_budget_stops_the_block_keeps_its_results_and_says_so(capsys):
@@ -254,6 +254,26 @@ def test_solver_trains_decays_the_rate_and_keeps_the_best_parameters():
     assert nn_utils.model_accuracy(model, data["X_val"], data["y_val"]) == solver.best_val_acc
     with pytest.raises(KeyError, match="X_val"):
         nn_utils.Solver(model, {"X_train": X, "y_train": labels})
+
+
+def test_cifar_split_converts_only_the_images_asked_for(monkeypatch):
+    from nn_utils.data import splits
+
+    rng = np.random.default_rng(0)
+    stored = ((rng.integers(0, 256, (50, 32, 32, 3), dtype=np.uint8), np.arange(50) % 10),
+              (rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), np.arange(20) % 10))
+    monkeypatch.setattr(splits, "cifar10_as_stored", lambda: stored)
+    data = nn_utils.get_CIFAR10_data(30, 5, 4, dtype=np.float32, channels_first=False)
+    (x_train, y_train), (x_test, _) = stored
+    assert data["X_train"].dtype == np.float32 and data["X_train"].shape == (30, 32, 32, 3)
+    mean = x_train[:30].astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(data["X_val"], x_train[30:35] - mean, atol=1e-4)
+    np.testing.assert_allclose(data["X_test"], x_test[:4] - mean, atol=1e-4)
+    assert data["y_val"].tolist() == y_train[30:35].tolist()
+    first = nn_utils.get_CIFAR10_data(30, 5, 4)
+    assert first["X_train"].dtype == np.float64 and first["X_train"].shape == (30, 3, 32, 32)
+    assert first["X_train"].flags.c_contiguous
+    np.testing.assert_allclose(first["X_train"], data["X_train"].transpose(0, 3, 1, 2), atol=1e-4)
 
 
 def test_cifar_split_rejects_more_images_than_there_are():

@@ -8,6 +8,7 @@ The students' kernels run as ``nobody``, the autograder as root, as on Gradescop
 import json
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -286,3 +287,47 @@ def test_a_hostile_submission_reads_writes_and_kills_nothing_of_the_grader(tmp_p
     assert scores["feedforward-check"][0] == 0 and "kernel died" in results["output"]
     assert results["score"] == 20
     assert f"as the unprivileged user '{KERNEL_USER}', without bubblewrap" in results["output"]
+
+
+def kernels_under(root, found: set, done):
+    """Until ``done`` is set, add to ``found`` the kernel processes started by the
+    run_autograder of ``root`` (known by their ancestors' command lines)."""
+    import psutil
+
+    while not done.is_set():
+        for process in psutil.process_iter(["cmdline"]):
+            try:
+                if "kernel_watch" in " ".join(process.info["cmdline"] or []) and any(
+                        str(root) in " ".join(parent.cmdline()) for parent in process.parents()):
+                    found.add(process)
+            except psutil.Error:
+                pass
+        done.wait(0.5)
+
+
+@pytest.mark.slow
+def test_a_notebook_that_never_ends_stops_at_the_deadline_with_a_result(tmp_path,
+                                                                         autograder_zip):
+    """The deadline (gradescope.json's deadline_seconds, below Gradescope's own timeout)
+    ends the grading, kernel included, and results.json says why: every test scores 0
+    with the reason, rather than Gradescope's timeout ending the run with no result."""
+    import threading
+
+    course = autograder_zip[0]
+    notebook = submission(course, "", {"affine-impl": "while True:\n    pass\n"})
+    kernels, done = set(), threading.Event()
+    watcher = threading.Thread(target=kernels_under, args=(tmp_path / "autograder", kernels, done))
+    watcher.start()
+    started = time.monotonic()
+    try:
+        results = grade_on_gradescope(tmp_path, autograder_zip, {"hw.ipynb": notebook},
+                                      {"bubblewrap": False, "deadline_seconds": 25})
+    finally:
+        done.set()
+        watcher.join()
+    assert time.monotonic() - started < 25 + 60
+    assert results["score"] == 0 and results["tests"]
+    assert "Grading stopped after 25 s" in results["output"]
+    assert all(t["score"] == 0 and "Grading stopped after 25 s" in t["output"]
+               for t in results["tests"])
+    assert kernels and not [k for k in kernels if k.is_running()]  # it ran, and it ended

@@ -23,7 +23,7 @@ import pytest
 
 from autograder.execution import codec
 from autograder.authoring import reference_answers
-from autograder.execution.judge import (KernelOracle, OracleError, OracleTimeout, RemoteClass, RemoteError,
+from autograder.execution.judge import (KernelOracle, OracleError, OracleTimeout, Remote, RemoteClass, RemoteError,
                               RemoteFunction, RemoteObject, bootstrap_code, free_names,
                               namespace, seeding_the_kernel)
 from autograder.execution.oracle_kernel import NAME
@@ -278,6 +278,23 @@ def test_a_dict_fetched_from_the_kernel_writes_through(local_oracle):
     # the kernel's own dict
 
 
+
+
+def test_a_whole_data_set_s_outputs_and_cache_stay_in_the_kernel_until_indexed(local_oracle):
+    oracle, kernel = local_oracle
+    exec("def forward(X):\n"
+         "    hidden = np.tanh(X)\n"
+         "    return hidden.sum(axis=0), [X, hidden, hidden * 2]\n", kernel)
+    forward = oracle.lookup("forward")
+    small, cache = forward(np.ones((3, 4)))  # small: data, as before
+    assert type(cache) is list and same(small, 3 * np.tanh(np.ones(4)))
+    big = np.ones((1024, 2048))  # 16 MB: with the cache, over the 32 MB that stays there
+    answer = forward(big)
+    assert isinstance(answer, Remote)
+    assert same(answer[0], np.tanh(big).sum(axis=0))  # only what is indexed comes
+    outputs, held = answer  # unpacking works (iteration by index)
+    assert isinstance(held, Remote) and same(outputs, answer[0])
+    assert same(held[2][:2, :2], 2 * np.tanh(np.ones((2, 2))))
 
 
 def test_unsendable_arguments_and_lying_kernels_are_refused(local_oracle):

@@ -29,3 +29,11 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
     readme = (KIT_ROOT / "README.md").read_text()
     assert "./kit demo" in readme and "./kit test" in readme
     assert "./kit test" in (KIT_ROOT / ".ci" / "run").read_text()
+
+
+def test_the_student_bundle_asks_for_kit_dependencies_with_the_kit_s_pins():
+    from autograder.bundle import STUDENT_REQUIREMENTS
+
+    declared = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert set(STUDENT_REQUIREMENTS) <= set(declared)
+    assert "pypandoc-binary==1.17" in STUDENT_REQUIREMENTS  # the PDF export's pinned pair

@@ -14,7 +14,7 @@ from autograder.authoring import build_notebook, built_path, notebook_sources, n
 from autograder.course import KIT_ROOT, Course
 
 ASSIGNMENTS = Course().assignments()
-from autograder.bundle import load_checks, package_files, stamp_of, student_zip
+from autograder.bundle import STUDENT_REQUIREMENTS, load_checks, package_files, stamp_of, student_zip
 from autograder.release import release_assignment
 
 SOURCE = KIT_ROOT / "source"
@@ -119,6 +119,9 @@ def test_a_student_bundle_holds_the_engine_and_its_own_checks_only(tmp_path, ass
     assert checks <= set(exported.split()) and not others & set(exported.split())
     assert (folder / "nn_utils" / "BUNDLE").read_text().split() == [
         assignment, bundle[0].stem.rsplit("-", 1)[1]]
+    wanted = [line for line in (folder / "requirements.txt").read_text().splitlines()
+              if not line.startswith("#")]
+    assert wanted == list(STUDENT_REQUIREMENTS)
 
 
 @pytest.mark.slow  # runs the whole notebook in a kernel

@@ -24,7 +24,10 @@ call of ``Oracle`` answers one request:
     -> {"value": value, "mutated": [[i, array], ...], "counted": int}   ("counted" when
                                          asked for) "mutated" for "call" only: the
                                          post-call value of each array argument the call
-                                         changed, i the array's index in encoding order
+                                         changed, i the array's index in encoding order. For
+                                         call and getitem, a tuple or list holding over
+                                         _LARGE bytes of arrays comes as a ref only (the
+                                         grader indexes it there)
     -> {"value": ref, "method": true}    for getattr, when the value is a method the
                                          object's class defines: the grader may reuse it
     -> {"value": dict, "holder": ref, "ordered": bool}   for global, getattr and getitem,
@@ -133,6 +136,9 @@ class Oracle:
             value = run()
         except Exception as error:  # the student's exception is the answer
             return {"error": {"type": type(error).__name__, "message": _message(error)}}
+        counted = {}
+        if request["op"] == "call" and "count" in request:
+            value, counted["counted"] = value
         if request["op"] in ("global", "getattr", "getitem") and type(value) in _DICTS:
             if _array_bytes(value) > _LARGE:  # a data set: it stays here, used by proxy
                 return {"value": self.handle(value)}
@@ -141,11 +147,13 @@ class Oracle:
         if request["op"] == "getattr" and _class_method(request["target"], request["name"],
                                                         value):
             return {"value": value, "method": True}
+        if request["op"] in ("call", "getitem") and type(value) in (tuple, list) and (
+                _array_bytes(value) > _LARGE):
+            # (outputs, cache) of a whole data set: the grader indexes what it needs
+            # rather than holding every intermediate array in a container's memory
+            value = self.handle(value)
         if request["op"] != "call":
             return {"value": value}
-        counted = {}
-        if "count" in request:
-            value, counted["counted"] = value
         changed = [[i, a] for i, (a, old) in enumerate(zip(arrays, before))
                    if (a.shape, a.tobytes()) != old]
         return {"value": value, "mutated": changed, **counted}
@@ -273,8 +281,17 @@ _DICTS = (dict, collections.OrderedDict)
 _LARGE = 32 * 2**20  # bytes of arrays in a dict from which the dict is not copied
 
 
-def _array_bytes(mapping: dict) -> int:
-    return sum(getattr(v, "nbytes", 0) for v in mapping.values() if type(v).__name__ == "ndarray")
+def _array_bytes(value, depth: int = 2) -> int:
+    """Bytes of the numpy arrays in a dict's values or a list's or tuple's items, counting
+    ``depth`` levels of such containers ((out, [x, h, ...]) counts all of its arrays)."""
+    items = value.values() if type(value) in _DICTS else value
+    total = 0
+    for item in items:
+        if type(item).__name__ == "ndarray":
+            total += item.nbytes
+        elif depth > 1 and type(item) in (tuple, list, *_DICTS):
+            total += _array_bytes(item, depth - 1)
+    return total
 
 
 _OPERATIONS = ("global", "call", "getattr", "setattr", "getitem", "setitem", "seed",

@@ -118,8 +118,17 @@ def read_batch(path):
 
 
 def _assemble(parts):
-    x_train = np.concatenate([parts[name][0] for name in TRAIN_BATCHES])
-    y_train = np.concatenate([parts[name][1] for name in TRAIN_BATCHES])
+    """Join the training batches, letting go of each one as it is copied: np.concatenate
+    would hold every batch and the result at once, twice the training set's 150 MB."""
+    batches = [parts.pop(name) for name in TRAIN_BATCHES]
+    total = sum(len(labels) for _, labels in batches)
+    x_train = np.empty((total,) + batches[0][0].shape[1:], dtype=batches[0][0].dtype)
+    y_train = np.empty(total, dtype=batches[0][1].dtype)
+    start = 0
+    while batches:
+        images, labels = batches.pop(0)
+        x_train[start:start + len(labels)], y_train[start:start + len(labels)] = images, labels
+        start += len(labels)
     x_test, y_test = parts[TEST_BATCH]
     return x_train, y_train, x_test, y_test
 

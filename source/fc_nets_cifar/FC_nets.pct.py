@@ -47,12 +47,14 @@ plt.rcParams["image.cmap"] = "gray"
 # ## The data
 #
 # CIFAR-10 as channels-first images, $(N, 3, 32, 32)$, with the mean training image
-# subtracted: 49000 for training, 1000 for validation and 1000 for testing. Without the
-# real files `nn_utils` falls back to a stand-in and says so; the accuracy required below
-# is set for each.
+# subtracted: 10000 for training, 1000 for validation and 1000 for testing, in float32.
+# Without the real files `nn_utils` falls back to a stand-in and says so; the accuracy
+# required below is set for each. As in the previous notebook, 10000 images (123 MB)
+# rather than cs231n's 49000 in float64 (1.2 GB) keep the notebook within the 768 MB it
+# is graded in; the accuracies asked for are set for these 10000.
 
 # %% grade_id="data" kind="readonly"
-data = nn_utils.get_CIFAR10_data()
+data = nn_utils.get_CIFAR10_data(num_training=10000, dtype=np.float32)
 DATA = nn_utils.source_of("cifar10")
 print(DATA)
 for name, array in data.items():
@@ -353,11 +355,11 @@ nn_utils.check_fc_two_layer_net(TwoLayerNet, seed=204)
 # Train a `TwoLayerNet` with 200 hidden units to the validation accuracy below, and keep
 # the trained model in `model` and the solver in `solver`. Training runs inside
 # `nn_utils.training_budget()`, which stops it after 100 seconds (here and at grading
-# alike); a few epochs are enough.
+# alike); about ten epochs, some ten seconds, are enough.
 #
 # | data | required validation accuracy |
 # |---|---|
-# | real CIFAR-10 | 0.50 |
+# | real CIFAR-10 | 0.40 |
 # | the offline stand-in | 0.60 |
 
 # %% grade_id="solver-code" kind="solution"
@@ -368,7 +370,7 @@ with nn_utils.training_budget():
     np.random.seed(0)
     model = TwoLayerNet(hidden_dims=200, weight_scale=1e-3)
     solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 1e-3},
-                    lr_decay=0.95, num_epochs=3, batch_size=200, print_every=500)
+                    lr_decay=0.95, num_epochs=10, batch_size=200, print_every=500)
     solver.train()
     ### END SOLUTION
 
@@ -387,7 +389,7 @@ plt.gcf().set_size_inches(14, 10)
 plt.show()
 
 # %% grade_id="solver-check" kind="test" points=5
-_required = {"real": 0.50, "standin": 0.60}[DATA.kind]
+_required = {"real": 0.40, "standin": 0.60}[DATA.kind]
 _accuracy = nn_utils.check_validation_accuracy(model, data, _required, "the Solver-trained TwoLayerNet")
 print(f"validation accuracy {_accuracy:.3f} on {DATA.kind} data (required {_required})")
 

@@ -297,23 +297,26 @@ nn_utils.check_two_layer_net_training(TwoLayerNet)
 # %% [markdown]
 # ## CIFAR-10
 #
-# 49000 training, 1000 validation and 1000 test images, each flattened to
+# 10000 training, 1000 validation and 1000 test images, each flattened to
 # $32 \cdot 32 \cdot 3 = 3072$ values after subtracting the mean training image.
-# `nn_utils.load_cifar10()` reads the real data set when it is on your machine (see the
+# `nn_utils.get_CIFAR10_data()` reads the real data set when it is on your machine (see the
 # kit's README) and otherwise falls back to a stand-in, saying so loudly. The accuracy
 # the search below needs depends on which one you have; both levels are given there.
+#
+# **Why 10000 and not all 49000.** The notebook must run, and be graded, in 768 MB of
+# memory (a Gradescope autograder's default). The 10000 images in float32 take 123 MB;
+# all 49000 in float64 would take 1.2 GB. The networks compute in float64 all the same
+# (float32 images times float64 weights give float64), and every accuracy below is set
+# for these 10000 images, at home and at grading alike.
 
 # %% grade_id="cifar-data" kind="readonly"
-def cifar_as_rows(num_training=49000, num_validation=1000, num_test=1000):
-    """CIFAR-10 as rows: X (N, 3072) with the mean training image subtracted, y (N,)."""
-    X_train, y_train, X_test, y_test = nn_utils.load_cifar10()
-    X_val = X_train[num_training:num_training + num_validation]
-    y_val = y_train[num_training:num_training + num_validation]
-    X_train, y_train = X_train[:num_training], y_train[:num_training]
-    X_test, y_test = X_test[:num_test], y_test[:num_test]
-    mean_image = X_train.mean(axis=0)
-    rows = lambda images: (images - mean_image).reshape(len(images), -1)
-    return rows(X_train), y_train, rows(X_val), y_val, rows(X_test), y_test
+def cifar_as_rows(num_training=10000, num_validation=1000, num_test=1000):
+    """CIFAR-10 as float32 rows: X (N, 3072) with the mean training image subtracted, y (N,)."""
+    data = nn_utils.get_CIFAR10_data(num_training, num_validation, num_test,
+                                     dtype=np.float32, channels_first=False)
+    rows = lambda images: images.reshape(len(images), -1)
+    return (rows(data["X_train"]), data["y_train"], rows(data["X_val"]), data["y_val"],
+            rows(data["X_test"]), data["y_test"])
 
 
 X_train, y_train, X_val, y_val, X_test, y_test = cifar_as_rows()
@@ -326,8 +329,8 @@ for name, array in [("X_train", X_train), ("y_train", y_train), ("X_val", X_val)
 # %% [markdown]
 # ### A first run
 #
-# The settings below are deliberately poor: expect about 28% validation accuracy on the
-# real CIFAR-10 (about 36% on the stand-in).
+# The settings below are deliberately poor: expect about 23% validation accuracy on the
+# stand-in, and well under 30% on the real CIFAR-10.
 
 # %% grade_id="cifar-first" kind="readonly"
 input_size, hidden_size, num_classes = 32 * 32 * 3, 50, 10
@@ -369,7 +372,8 @@ plt.show()
 # iterations and is still falling steadily at the end, and the training and validation
 # accuracies are equal and still rising: the network underfits because the learning rate
 # is far too small for 1000 iterations (the weights start at $10^{-4}$, so the early
-# gradients are tiny too). There is no gap between training and validation accuracy, so
+# gradients are tiny too), and it shrinks further: with 10000 images an epoch is 50
+# iterations, so the decay of 0.95 per epoch leaves about a third of it by the end. There is no gap between training and validation accuracy, so
 # regularisation is not the problem. (2) Raise the learning rate (by about ten times),
 # train for more iterations, and then tune the regularisation strength on the validation
 # set.
@@ -388,10 +392,10 @@ plt.show()
 # **Credit.** With $X$ the validation accuracy of `best_net` in percent, you earn
 # $\min\!\big(\lfloor X - \ell \rfloor / (u - \ell),\ 1\big)$ of the 10 points (never below 0):
 #
-# | data | $\ell$ (the first run) | $u$ (full credit) |
+# | data | $\ell$ (no credit, about the first run) | $u$ (full credit) |
 # |---|---|---|
-# | real CIFAR-10 | 28% | 50% |
-# | the offline stand-in | 36% | 66% |
+# | real CIFAR-10 | 25% | 42% |
+# | the offline stand-in | 23% | 66% |
 #
 # **Time budget.** The search runs inside `nn_utils.training_budget()`, which stops it
 # after **100 seconds**, here and when your notebook is graded alike; whatever `best_net`
