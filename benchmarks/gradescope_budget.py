@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,8 +29,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from gradescope_layout import (build_zip, container_cgroup, gradescope_root,  # noqa: E402
-                               installed_env, joining)
+from gradescope_layout import (autograder_launch, build_zip, container_cgroup,  # noqa: E402
+                               gradescope_root, installed_env)
 
 from autograder.course import Course  # noqa: E402
 from autograder.demo import build_demo_submissions, demo_assignments  # noqa: E402
@@ -67,12 +65,9 @@ def role_of(command: list[str]) -> str:
 def measure(root: Path, env: Path, container=None) -> tuple[int, dict[str, int], float]:
     """(peak bytes of the whole tree, peak bytes per role, seconds) of one run_autograder,
     inside the cgroup ``container`` if given."""
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     started = time.monotonic()
-    process = psutil.Popen([str(root / "run_autograder")], cwd=root, preexec_fn=joining(container),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           env={**os.environ, "AUTOGRADER_ROOT": str(root),
-                                "NN_KIT_ENV": str(env), "TMPDIR": "/tmp"})
+    process = psutil.Popen(**autograder_launch(root, env, container),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak, by_role = 0, {}
     while process.poll() is None:
         sizes = tree_memory(process)

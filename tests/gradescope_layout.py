@@ -100,16 +100,23 @@ def gradescope_root(where: Path, archive: Path, settings: dict | None = None) ->
 GRADESCOPE_MEMORY = 768 * 10**6  # Gradescope's default container: "768 MB"
 
 
+def autograder_launch(root: Path, env: Path, container: "KernelCgroup | None" = None) -> dict:
+    """How Gradescope starts the zip's run_autograder (from /autograder, as root), inside
+    ``container``'s cgroups if given: keyword arguments for subprocess.run or Popen."""
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    return {"args": [str(root / "run_autograder")], "cwd": root,
+            "preexec_fn": joining(container),
+            "env": {**os.environ, "AUTOGRADER_ROOT": str(root), "NN_KIT_ENV": str(env),
+                    "TMPDIR": "/tmp"}}
+
+
 def run_autograder(root: Path, env: Path, timeout: int = 900,
                    container: "KernelCgroup | None" = None) -> dict:
-    """Run the zip's run_autograder as Gradescope would (from /autograder, as root);
-    return results.json. With ``container`` (a cgroup, see container_cgroup), run it and
-    everything it starts inside that cgroup, as in Gradescope's container."""
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    result = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True,
-                            text=True, timeout=timeout, preexec_fn=joining(container),
-                            env={**os.environ, "AUTOGRADER_ROOT": str(root),
-                                 "NN_KIT_ENV": str(env), "TMPDIR": "/tmp"})
+    """Run the zip's run_autograder as Gradescope would; return results.json. With
+    ``container`` (a cgroup, see container_cgroup), it and everything it starts run inside
+    that cgroup, as in Gradescope's container."""
+    result = subprocess.run(**autograder_launch(root, env, container), capture_output=True,
+                            text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text())
 

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from autograder.authoring import FINDER_ID, finder_source
+from conftest import KIT
 
-KIT = __import__("pathlib").Path(__file__).resolve().parent.parent
 ASSIGNMENT = "backprop_digits"
 AFTER = "\nimport nn_utils\nprint('imported', nn_utils.WHERE)\n"
 
