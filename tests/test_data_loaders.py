@@ -703,7 +703,7 @@ def test_mnist_standin_is_learnable():
 def test_missing_standin_dependency_gives_instructions(monkeypatch):
     from nn_utils.data import loaders
 
-    def no_sklearn(name):
+    def no_sklearn(name, *rows):
         raise ImportError("No module named 'sklearn'")
 
     monkeypatch.setattr(loaders, "standin", no_sklearn)
@@ -723,10 +723,53 @@ def test_a_built_standin_is_saved_for_later_processes_and_damage_means_rebuild(t
     assert saved.parent == tmp_path / "standins" and saved.name.startswith("cifar10-")
     small = ((np.zeros((2, 32, 32, 3), np.uint8), np.array([1, 2])),
              (np.ones((1, 32, 32, 3), np.uint8), np.array([3])))
-    standins._save(saved, small)
+    assert standins._save(saved, small)
     (x_train, y_train), (x_test, y_test) = standins.standin("cifar10")
     assert x_train.shape == (2, 32, 32, 3) and y_test.tolist() == [3]
     x_train[0, 0, 0, 0] = 9  # each call's arrays are the caller's own
     assert standins.standin("cifar10")[0][0][0, 0, 0, 0] == 0
-    saved.write_bytes(b"half a file")
+    (saved / "x_test.npy").write_bytes(b"half a file")
     assert standins._load_saved(saved) is None  # the next call rebuilds instead of failing
+    assert standins._save(saved, small)  # over the damaged copy
+    assert standins._load_saved(saved)[1][0].shape == (1, 32, 32, 3)
+
+
+def test_a_saved_standin_gives_just_the_first_images_asked_for(tmp_path, monkeypatch):
+    from nn_utils.data import standins
+
+    monkeypatch.setenv("NN_UTILS_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(0)
+    full = ((rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8), np.arange(40) % 10),
+            (rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8), np.arange(8) % 10))
+    standins._save(standins._saved_copy("cifar10"), full)
+    (x_train, y_train), (x_test, y_test) = nd.cifar10_as_stored(25, 3)
+    assert_same_dataset(((x_train, y_train.astype(np.uint8)), (x_test, y_test.astype(np.uint8))),
+                        ((full[0][0][:25], full[0][1][:25].astype(np.uint8)),
+                         (full[1][0][:3], full[1][1][:3].astype(np.uint8))))
+    assert x_train.flags.writeable and x_train.base is None  # a copy, not a view of the file
+    assert nd.cifar10_as_stored()[0][0].shape == (40, 32, 32, 3)
+
+
+def test_a_cifar_folder_is_read_only_as_far_as_the_images_asked_for(monkeypatch, tmp_path):
+    folder, batches = write_cifar_folder(tmp_path / "data" / "cifar10")
+    for late in ("data_batch_3", "data_batch_4", "data_batch_5"):
+        (folder / late).write_bytes(b"never read")
+    monkeypatch.setenv("NN_UTILS_DATA_DIR", str(tmp_path / "data"))
+    (x_train, y_train), (x_test, y_test) = nd.cifar10_as_stored(train_rows=5, test_rows=2)
+    expected_x, expected_y = expected_cifar(batches, ["data_batch_1", "data_batch_2"])
+    np.testing.assert_array_equal(x_train, expected_x[:5])
+    np.testing.assert_array_equal(y_train, expected_y[:5])
+    assert x_test.shape == (2, 32, 32, 3) and x_train.dtype == np.uint8
+    with pytest.raises(nd.DatasetFileError, match="data_batch_3"):  # the whole set needs them
+        nd.cifar10_as_stored()
+
+
+def test_a_cifar_archive_gives_the_first_images_asked_for(monkeypatch, tmp_path):
+    folder, batches = write_cifar_folder(tmp_path / "src")
+    archive = write_cifar_archive(tmp_path / "cache" / "cifar10" / "cifar-10-python.tar.gz", folder)
+    patch_spec(monkeypatch, "cifar10", checksums={archive.name: Checksum("sha256", sha256(archive))})
+    data = nd.get_CIFAR10_data(num_training=4, num_validation=2, num_test=1, subtract_mean=False)
+    expected_x, expected_y = expected_cifar(batches, [f"data_batch_{i}" for i in range(1, 6)])
+    np.testing.assert_array_equal(data["X_val"], expected_x[4:6].transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(data["y_train"], expected_y[:4])
+    assert data["X_test"].shape == (1, 3, 32, 32)

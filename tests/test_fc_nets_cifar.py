@@ -262,7 +262,7 @@ def test_cifar_split_converts_only_the_images_asked_for(monkeypatch):
     rng = np.random.default_rng(0)
     stored = ((rng.integers(0, 256, (50, 32, 32, 3), dtype=np.uint8), np.arange(50) % 10),
               (rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), np.arange(20) % 10))
-    monkeypatch.setattr(splits, "cifar10_as_stored", lambda: stored)
+    monkeypatch.setattr(splits, "cifar10_as_stored", lambda *rows: stored)
     data = nn_utils.get_CIFAR10_data(30, 5, 4, dtype=np.float32, channels_first=False)
     (x_train, y_train), (x_test, _) = stored
     assert data["X_train"].dtype == np.float32 and data["X_train"].shape == (30, 32, 32, 3)

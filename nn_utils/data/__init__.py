@@ -66,7 +66,7 @@ loaders do not fall back to a stand-in in that case.
 
 from .cifar import load_CIFAR_batch
 from .errors import DatasetFileError, DownloadError
-from .loaders import load_CIFAR10, load_cifar10, load_fashion_mnist, load_mnist
+from .loaders import cifar10_as_stored, load_CIFAR10, load_cifar10, load_fashion_mnist, load_mnist
 from .provenance import DataSource, source_of
 from .splits import get_CIFAR10_data
 
@@ -74,6 +74,7 @@ __all__ = [
     "DataSource",
     "DatasetFileError",
     "DownloadError",
+    "cifar10_as_stored",
     "get_CIFAR10_data",
     "load_CIFAR10",
     "load_CIFAR_batch",

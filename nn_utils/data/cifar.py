@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DatasetFileError
+from .rows import first
 
 BATCHES_DIR = "cifar-10-batches-py"
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
@@ -63,13 +64,14 @@ def batches_folder(path) -> Path | None:
     return None
 
 
-def read_folder(folder):
-    """Read all six batches from a folder, as uint8 (N, 32, 32, 3) and int64 (N,) arrays.
+def read_folder(folder, train_rows=None, test_rows=None):
+    """Read the batches in a folder, as uint8 (N, 32, 32, 3) and int64 (N,) arrays:
+    ``x_train, y_train, x_test, y_test``.
 
-    Raises ``DatasetFileError`` if one is missing or malformed.
+    With ``train_rows`` / ``test_rows`` only the first images are returned, and the batches
+    after them are not read.  Raises ``DatasetFileError`` if a batch is missing or malformed.
     """
     folder = Path(folder)
-    parts = {}
     for name in TRAIN_BATCHES + (TEST_BATCH,):
         path = folder / name
         if not path.is_file():
@@ -77,15 +79,22 @@ def read_folder(folder):
                 path,
                 f"missing: a complete {BATCHES_DIR} folder has {', '.join(TRAIN_BATCHES)} and {TEST_BATCH}",
             )
-        parts[name] = read_batch(path)
+    parts, held = {}, 0
+    for name in TRAIN_BATCHES:
+        if parts and train_rows is not None and held >= train_rows:
+            break
+        parts[name] = _first_images(read_batch(folder / name), None if train_rows is None else train_rows - held)
+        held += len(parts[name][1])
+    parts[TEST_BATCH] = _first_images(read_batch(folder / TEST_BATCH), test_rows)
     return _assemble(parts)
 
 
-def read_archive(archive):
-    """Read all six batches straight from ``cifar-10-python.tar.gz`` without extracting.
+def read_archive(archive, train_rows=None, test_rows=None):
+    """Read the six batches straight from ``cifar-10-python.tar.gz`` without extracting.
 
-    Same return value as ``read_folder``.  Reading the members in one sequential pass of
-    the compressed stream keeps this at about one decompression of the archive.
+    Same arguments and return value as ``read_folder``.  Reading the members in one
+    sequential pass of the compressed stream keeps this at about one decompression of the
+    archive; every batch is decoded, so that a damaged one is reported.
     """
     archive = Path(archive)
     wanted = set(TRAIN_BATCHES + (TEST_BATCH,))
@@ -108,7 +117,7 @@ def read_archive(archive):
     missing = sorted(wanted - parts.keys())
     if missing:
         raise DatasetFileError(archive, f"archive lacks {', '.join(missing)} (expected under {BATCHES_DIR}/)")
-    return _assemble(parts)
+    return _assemble(parts, train_rows, test_rows)
 
 
 def read_batch(path):
@@ -117,19 +126,27 @@ def read_batch(path):
         return _decode(_unpickle(handle, path), path)
 
 
-def _assemble(parts):
-    """Join the training batches, letting go of each one as it is copied: np.concatenate
-    would hold every batch and the result at once, twice the training set's 150 MB."""
-    batches = [parts.pop(name) for name in TRAIN_BATCHES]
+def _first_images(batch, count):
+    images, labels = batch
+    return first(images, count), first(labels, count)
+
+
+def _assemble(parts, train_rows=None, test_rows=None):
+    """Join the training batches read, up to ``train_rows`` images, letting go of each batch
+    as it is copied: np.concatenate would hold every batch and the result at once, twice
+    the training set's 150 MB."""
+    batches = [parts.pop(name) for name in TRAIN_BATCHES if name in parts]
     total = sum(len(labels) for _, labels in batches)
+    total = total if train_rows is None else min(total, train_rows)
     x_train = np.empty((total,) + batches[0][0].shape[1:], dtype=batches[0][0].dtype)
     y_train = np.empty(total, dtype=batches[0][1].dtype)
     start = 0
-    while batches:
+    while batches and start < total:
         images, labels = batches.pop(0)
-        x_train[start:start + len(labels)], y_train[start:start + len(labels)] = images, labels
-        start += len(labels)
-    x_test, y_test = parts[TEST_BATCH]
+        count = min(len(labels), total - start)
+        x_train[start:start + count], y_train[start:start + count] = images[:count], labels[:count]
+        start += count
+    x_test, y_test = _first_images(parts.pop(TEST_BATCH), test_rows)
     return x_train, y_train, x_test, y_test
 
 

@@ -32,6 +32,7 @@ from .locations import (
 from .notice import fallback_message, unavailable_message
 from .provenance import REAL, STANDIN, DataSource, record
 from .registry import DatasetSpec, get_spec
+from .rows import first_of_split
 from .standins import DESCRIPTIONS, standin
 
 
@@ -68,11 +69,15 @@ def load_cifar10():
     return x_train.astype(np.float64), y_train, x_test.astype(np.float64), y_test
 
 
-def cifar10_as_stored():
+def cifar10_as_stored(train_rows=None, test_rows=None):
     """CIFAR-10 as the files hold it, ``(x_train, y_train), (x_test, y_test)``: x uint8 of
-    shape (N, 32, 32, 3), y int64; 180 MB rather than float64's 1.5 GB, for callers that
-    convert only the images they use (get_CIFAR10_data)."""
-    return _load(get_spec("cifar10"), _CifarFiles)
+    shape (N, 32, 32, 3), y int64; 184 MB rather than float64's 1.5 GB, for callers that
+    convert only the images they use (get_CIFAR10_data).
+
+    ``train_rows`` / ``test_rows`` ask for the first images only (all when None); the rest
+    is then not held in memory, and batches past them are not read.
+    """
+    return _load(get_spec("cifar10"), _CifarFiles, train_rows, test_rows)
 
 
 def load_CIFAR10(ROOT):
@@ -95,7 +100,7 @@ def load_CIFAR10(ROOT):
     return x_train, y_train, x_test, y_test
 
 
-def _load(spec: DatasetSpec, family):
+def _load(spec: DatasetSpec, family, train_rows=None, test_rows=None):
     attempts: list[str] = []
     found = _from_local_folders(spec, family, attempts)
     if found is None:
@@ -104,11 +109,11 @@ def _load(spec: DatasetSpec, family):
         found = _from_download(spec, family, attempts)
     if found is not None:
         origin, path, label = found
-        data = family.read(path)
+        data = family.read(path, train_rows, test_rows)
         (_, y_train), (_, y_test) = data
         record(DataSource(spec.name, REAL, origin, path, f"{spec.title} {label}; {_counts(y_train, y_test)}"))
         return data
-    return _standin(spec, attempts)
+    return _standin(spec, attempts, train_rows, test_rows)
 
 
 def _from_local_folders(spec, family, attempts):
@@ -159,9 +164,9 @@ def _from_download(spec, family, attempts):
     return "download", path, "downloaded into the cache"
 
 
-def _standin(spec, attempts):
+def _standin(spec, attempts, train_rows, test_rows):
     try:
-        (x_train, y_train), (x_test, y_test) = standin(spec.name)
+        (x_train, y_train), (x_test, y_test) = standin(spec.name, train_rows, test_rows)
     except ImportError as exc:  # the MNIST stand-in needs scikit-learn
         raise ImportError(unavailable_message(spec, f"{exc} (install scikit-learn)", attempts)) from exc
     print(fallback_message(spec, DESCRIPTIONS[spec.name], attempts), flush=True)
@@ -209,9 +214,9 @@ class _IdxFiles:
         return folder
 
     @staticmethod
-    def read(folder: Path):
+    def read(folder: Path, train_rows=None, test_rows=None):
         found, _ = mnist_files.find_files(folder)
-        return mnist_files.load_files(found)
+        return first_of_split(mnist_files.load_files(found), train_rows, test_rows)
 
 
 class _CifarFiles:
@@ -234,10 +239,9 @@ class _CifarFiles:
         return archive
 
     @staticmethod
-    def read(path: Path):
-        x_train, y_train, x_test, y_test = (
-            cifar.read_archive(path) if path.is_file() else cifar.read_folder(path)
-        )
+    def read(path: Path, train_rows=None, test_rows=None):
+        reader = cifar.read_archive if path.is_file() else cifar.read_folder
+        x_train, y_train, x_test, y_test = reader(path, train_rows, test_rows)
         return (x_train, y_train), (x_test, y_test)
 
 

@@ -14,9 +14,9 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     The validation set is the ``num_validation`` training images that follow the first
     ``num_training``; the mean training image is subtracted from all three sets.
 
-    Only the images asked for are converted to ``dtype``, so memory grows with the split,
-    not with the data set: 10000 training images in float32 take 123 MB, all 49000 in
-    float64 1.2 GB.
+    Only the images asked for are read and converted to ``dtype``, so memory grows with the
+    split, not with the data set: 10000 training images in float32 take 123 MB, all 49000
+    in float64 1.2 GB.
 
     Returns:
         dict with X_train (num_training, 3, 32, 32), y_train (num_training,), X_val,
@@ -26,7 +26,7 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     if num_training + num_validation > 50000 or num_test > 10000:
         raise ValueError("CIFAR-10 has 50000 training and 10000 test images: "
                          f"cannot take {num_training} + {num_validation} and {num_test}")
-    (x_train, y_train), (x_test, y_test) = cifar10_as_stored()
+    (x_train, y_train), (x_test, y_test) = cifar10_as_stored(num_training + num_validation, num_test)
     layout = (0, 3, 1, 2) if channels_first else (0, 1, 2, 3)
 
     def images(stored):  # one C-ordered conversion of just these images

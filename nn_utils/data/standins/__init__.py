@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..locations import cache_root
+from ..rows import first_of_split
 from . import cifar, digits, fashion
 
 DESCRIPTIONS = {
@@ -51,31 +53,49 @@ _SOURCES = {"mnist": ("digits.py",), "fashion_mnist": ("fashion.py", "shapes.py"
 
 
 def _saved_copy(name: str) -> Path:
-    """Where a built stand-in is kept between processes: named by a hash of the code that
-    draws it, so a changed builder never serves old images."""
+    """The folder where a built stand-in is kept between processes: named by a hash of the
+    code that draws it, so a changed builder never serves old images."""
     digest = hashlib.sha256()
     for source in _SOURCES[name]:
         digest.update((Path(__file__).parent / source).read_bytes())
-    return cache_root() / "standins" / f"{name}-{digest.hexdigest()[:16]}.npz"
+    return cache_root() / "standins" / f"{name}-{digest.hexdigest()[:16]}"
 
 
-def _load_saved(path: Path):
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _load_saved(folder: Path, train_rows=None, test_rows=None):
+    """The saved stand-in's first ``train_rows`` / ``test_rows`` images (all when None), or
+    None if the folder is missing or damaged.  Each array is one .npy file read through a
+    memory map, so only the images asked for are read."""
+    counts = {"x_train": train_rows, "y_train": train_rows, "x_test": test_rows, "y_test": test_rows}
+    arrays = {}
     try:
-        with np.load(path) as saved:
-            return (saved["x_train"], saved["y_train"]), (saved["x_test"], saved["y_test"])
-    except (OSError, KeyError, ValueError):  # missing, partly written or damaged: rebuild
+        for key in _ARRAYS:
+            mapped = np.load(folder / f"{key}.npy", mmap_mode="r")
+            arrays[key] = np.array(mapped if counts[key] is None else mapped[:counts[key]])
+            del mapped  # closes the map: Windows keeps a mapped file locked
+    except (OSError, ValueError):  # missing, partly written or damaged: rebuild
         return None
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def _save(path: Path, arrays) -> bool:
-    """Save ``arrays`` at ``path``; False when the cache cannot take them."""
+def _save(folder: Path, arrays) -> bool:
+    """Save ``arrays`` in ``folder``; False when the cache cannot take them."""
     (x_train, y_train), (x_test, y_test) = arrays
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as part:
-            np.savez(part, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-        os.chmod(part.name, 0o644)  # other graders on the machine may read it
-        os.replace(part.name, path)  # whole or not at all, for concurrent graders
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        part = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+        for key, array in zip(_ARRAYS, (x_train, y_train, x_test, y_test)):
+            np.save(part / f"{key}.npy", array)
+            os.chmod(part / f"{key}.npy", 0o644)  # other graders on the machine may read it
+        os.chmod(part, 0o755)
+        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy that _load_saved refused
+        try:
+            os.replace(part, folder)  # whole or not at all, for concurrent graders
+        except OSError:  # another process saved it first: its copy is as good
+            shutil.rmtree(part, ignore_errors=True)
+            return folder.is_dir()
     except OSError:
         return False
     return True
@@ -86,21 +106,23 @@ def _save(path: Path, arrays) -> bool:
 _UNSAVED: dict = {}
 
 
-def standin(name: str):
-    """``(x_train, y_train), (x_test, y_test)`` of the stand-in for ``name``: the caller's own.
+def standin(name: str, train_rows=None, test_rows=None):
+    """``(x_train, y_train), (x_test, y_test)`` of the stand-in for ``name``: the caller's own,
+    cut to the first ``train_rows`` and ``test_rows`` images when these are given.
 
     Built once per machine: the arrays are saved in the cache folder
-    (``$NN_UTILS_CACHE_DIR/standins``) and each call reads them back, so no copy stays in
-    memory between calls (CIFAR-10's is 184 MB, a quarter of a small grading container).
+    (``$NN_UTILS_CACHE_DIR/standins``) and each call reads back what it needs, so no copy
+    stays in memory between calls (CIFAR-10's is 184 MB, a quarter of a small grading
+    container).
     """
     saved = _saved_copy(name)
-    arrays = _load_saved(saved)
+    arrays = _load_saved(saved, train_rows, test_rows)
     if arrays is not None:
         return arrays
     if name not in _UNSAVED:
         built = _BUILDERS[name]()
         if _save(saved, built):
-            return built
+            return first_of_split(built, train_rows, test_rows)
         _UNSAVED[name] = built
-    (x_train, y_train), (x_test, y_test) = _UNSAVED[name]
-    return (x_train.copy(), y_train.copy()), (x_test.copy(), y_test.copy())
+    (x_train, y_train), (x_test, y_test) = first_of_split(_UNSAVED[name], train_rows, test_rows)
+    return (np.array(x_train), np.array(y_train)), (np.array(x_test), np.array(y_test))
