@@ -6,9 +6,10 @@ c.CourseDirectory.course_id = "nn-from-scratch"
 # The notebooks' text sources (*.pct.py) are built into the .ipynb files; they hold the
 # solutions, so nbgrader must never copy them into a release or a student's folder. Each
 # assignment's checks/ reach students inside its nn_utils (./kit release), not beside it;
-# its gradescope.json (Gradescope's limits for it: ./kit gradescope) is not theirs either.
+# its gradescope.json (Gradescope's limits for it: ./kit gradescope) and its
+# equivalent_mutants.json (./kit mutate) are not theirs either.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pct.py",
-                            "checks", "gradescope.json"]
+                            "checks", "gradescope.json", "equivalent_mutants.json"]
 
 # A cell that runs longer than this fails (an infinite loop must not hold the grader).
 # two_layer_mnist trains for about a minute on one core: the limit leaves room for a

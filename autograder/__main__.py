@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -130,6 +131,21 @@ def cmd_gradescope(args) -> None:
           f"assignment (its README.md says how)")
 
 
+def cmd_mutate(args) -> None:
+    from autograder.mutation.score import format_scores, score_assignment, survivor_entries
+
+    results = []
+    for assignment in _assignments(args):
+        results.append(score_assignment(_course(args), assignment,
+                                        set(args.task) if args.task else None, args.jobs))
+        print(format_scores(results[-1:], survivors=args.survivors), flush=True)
+    if args.write_survivors:
+        entries = [entry for result in results for entry in survivor_entries(result)]
+        Path(args.write_survivors).write_text(json.dumps({"equivalent": entries}, indent=1) + "\n")
+        print(f"wrote {len(entries)} survivors to {args.write_survivors}: give each a reason "
+              f"and move the equivalent ones into source/<assignment>/equivalent_mutants.json")
+
+
 def cmd_demo(args) -> None:
     run_demo(_course(args), _named(args) or None)
 
@@ -199,6 +215,16 @@ def main(argv=None) -> int:
                                                 "(default: 540)")
     p.add_argument("--kernel-memory", help="data segment per kernel process (default: 512MiB)")
     p.set_defaults(run=cmd_gradescope)
+
+    p = sub.add_parser("mutate", help="mutation score: run every mutant of the reference "
+                                      "solutions through its task's checks and hidden tests")
+    p.add_argument("assignments", nargs="*", help="(default: all)")
+    p.add_argument("--task", action="append", help="only this task (repeat for several)")
+    p.add_argument("--survivors", action="store_true", help="list each surviving mutant")
+    p.add_argument("--write-survivors", metavar="FILE",
+                   help="write the survivors to FILE as equivalent_mutants.json entries")
+    p.add_argument("--jobs", type=int, help="mutants run at once (default: the CPU count)")
+    p.set_defaults(run=cmd_mutate)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
     p.add_argument("assignments", nargs="*",

@@ -189,6 +189,27 @@ def parse_answers(text: str) -> dict[str, str]:
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
+def solution_lines(source: str) -> set[int]:
+    """The 1-based numbers of the lines a student writes in a solution cell: those between
+    BEGIN and END SOLUTION, or every line of a cell without the markers."""
+    lines = source.splitlines()
+    inside, written = False, set()
+    for number, line in enumerate(lines, 1):
+        marker = _MARKER.match(line)
+        if marker:
+            inside = marker.group(1) == "BEGIN"
+        elif inside:
+            written.add(number)
+    if not any(_MARKER.match(line) for line in lines):
+        return set(range(1, len(lines) + 1))
+    return written
+
+
+def without_markers(source: str) -> str:
+    """A solution cell's code as a student who got it right writes it: the markers gone."""
+    return "\n".join(line for line in source.splitlines() if not _MARKER.match(line)) + "\n"
+
+
 def answer_id(cell) -> str | None:
     """The id under which a student's code for this cell is filled in: a solution cell's
     grade_id, or an open cell's id; None for every other cell."""
@@ -208,6 +229,5 @@ def reference_answers(source_notebook: nbformat.NotebookNode) -> dict[str, str]:
     for cell in source_notebook.cells:
         key = answer_id(cell)
         if key is not None:
-            lines = [line for line in cell.source.splitlines() if not _MARKER.match(line)]
-            answers[key] = "\n".join(lines) + "\n"
+            answers[key] = without_markers(cell.source)
     return answers

@@ -136,6 +136,8 @@ MUTANTS = [
            r"the bias b is missing"),
     Mutant("ReLU mask from dout", "relu-impl",
            "dx = dout * (x > 0)", "dx = dout * (dout > 0)", r"relu_backward: dx .*mask comes from dout"),
+    Mutant("ReLU gradient passed at the kink", "relu-impl",
+           "dx = dout * (x > 0)", "dx = dout * (x >= 0)", r"relu_backward: dx is .* where x == 0"),
     Mutant("affine_relu skipping the ReLU's backward", "affinerelu-impl",
            "dx, dw, db = affine_backward(relu_backward(dout, relu_cache), fc_cache)",
            "dx, dw, db = affine_backward(dout, fc_cache)", r"affine_relu_backward: dx .*ReLU's backward is skipped"),

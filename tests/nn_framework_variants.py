@@ -35,6 +35,8 @@ MUTANTS = [
     Mutant("ignores dY", "relu-impl", "dY * (Z > 0)", "(Z > 0).astype(float)", r"ignores dY"),
     Mutant("Z zeroed in place", "relu-impl", "return np.maximum(0.0, Z)",
            "Z[Z < 0] = 0\n        return Z", r"changed its argument `Z` in place"),
+    Mutant("gradient passed at the kink", "relu-impl", "dY * (Z > 0)", "dY * (Z >= 0)",
+           r"where Z == 0, expected 0 there\n.*not \(Z >= 0\)"),
     Mutant("gradient unmasked", "relu-impl", "dY * (Z > 0)", "dY * 1.0",
            r"must be zero where Z < 0"),
     # 4.2 FullyConnected
@@ -63,6 +65,9 @@ MUTANTS = [
            "e = np.exp(Z)\n        return e / e.sum(axis=0, keepdims=True)", r"axis 0|axis=1"),
     Mutant("not shifted: overflows", "softmax-impl", "np.exp(Z - Z.max(axis=1, keepdims=True))",
            "np.exp(Z)", r"near 1000"),
+    Mutant("shifted by the batch's largest entry", "softmax-impl",
+           "np.exp(Z - Z.max(axis=1, keepdims=True))", "np.exp(Z - Z.max())",
+           r"near 1000.*\n.*each row's own maximum"),
     Mutant("backward ignores dY", "softmax-impl",
            "return s * (dY - np.sum(dY * s, axis=1, keepdims=True))",
            "return s * (1 - np.sum(s, axis=1, keepdims=True))", r"dZ is wrong"),

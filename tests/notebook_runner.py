@@ -29,6 +29,7 @@ from autograder.authoring import answer_id, reference_answers, task_of
 from autograder.bundle import kit_for
 from autograder.course import Course
 from autograder.execution.oracle_kernel import NAME as ORACLE
+from autograder.mutation.run import run_cell as _run_cell
 
 matplotlib.use("Agg")
 
@@ -283,17 +284,6 @@ class _SeedOfTheCaller(types.ModuleType):
 
 
 np.random.__class__ = _SeedOfTheCaller
-
-
-def _run_cell(code: str, name: str, namespace: dict):
-    """Execute a cell; return the value of its last line when that is an expression,
-    as the kernel does (nbgrader reads a number there as partial credit)."""
-    tree = ast.parse(code, name)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, name, "exec"), namespace)
-    if last is None:
-        return None
-    return eval(compile(ast.Expression(last.value), name, "eval"), namespace)
 
 
 def task_points(results: dict[str, CellResult], task: str) -> tuple[float, float]:

@@ -147,8 +147,8 @@ def test_einsum_check_restores_numpy():
 
 
 def test_network_gradient_check_names_a_wrong_layer_gradient():
-    broken = MUTANTS[4]  # FullyConnected without the activation's backward
-    assert broken.name == "activation backward skipped"
+    # FullyConnected without the activation's backward
+    broken = next(m for m in MUTANTS if m.name == "activation backward skipped")
     ns = classes({**REFERENCE, **broken.apply(REFERENCE)})
     with pytest.raises(nn_utils.CheckFailure, match="does not match the network's loss"):
         nn_utils.check_network_gradients(ns["NeuralNetwork"], ns["FullyConnected"], ns["ReLU"],

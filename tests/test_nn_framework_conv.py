@@ -389,6 +389,10 @@ CONV_MUTANTS = [
 ]
 
 POOL_MUTANTS = [
+    Mutant("dX cropped with the column padding for the rows", VectorPool2D,
+           "return dX_pad[:, pr:pr + X.shape[1], pc:pc + X.shape[2], :]",
+           "return dX_pad[:, pc:pc + X.shape[1], pc:pc + X.shape[2], :]",
+           r"dX"),
     Mutant("average used for max", VectorPool2D,
            "Y = windows.max(axis=(4, 5))", "Y = windows.mean(axis=(4, 5))",
            r"Pool2D.forward: Y has wrong values\n.*average of each window.*mode='max'"),

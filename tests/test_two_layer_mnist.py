@@ -18,6 +18,8 @@ from two_layer_mnist_variants import (
     SEED_PLAIN_AS_STABLE,
     SEED_STABLE,
     SEED_STABLE_SOFTMAX,
+    STABLE_BY_THE_ARRAY_MAXIMUM,
+    STABLE_IN_PLACE,
 )
 
 NOTEBOOK = source_notebook("two_layer_mnist")
@@ -33,7 +35,8 @@ def run(answers, tasks=None):
 
 
 @pytest.mark.parametrize("mutant", [slow_if(m.task in NEEDS_TRAINING, m)
-                                    for m in [*MUTANTS, SEED_STABLE, SEED_PLAIN_AS_STABLE]],
+                                    for m in [*MUTANTS, SEED_STABLE, SEED_PLAIN_AS_STABLE,
+                                              STABLE_BY_THE_ARRAY_MAXIMUM, STABLE_IN_PLACE]],
                          ids=lambda m: f"{m.task}: {m.name}")
 def test_mutant_fails_its_task_with_a_named_mistake(mutant):
     tasks = {mutant.task}

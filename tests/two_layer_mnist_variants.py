@@ -79,7 +79,12 @@ MUTANTS = [
            "np.random.normal(0.0, 1.0, size=(n_hidden, n_in))", r"standard deviation"),
     Mutant("W1 transposed", "q1init-impl", "size=(n_hidden, n_in)", "size=(n_in, n_hidden)",
            r"W1 has shape"),
+    Mutant("W2 drawn around 1", "q1init-impl", "np.random.normal(0.0, 0.01, size=(n_out, n_hidden))",
+           "np.random.normal(1.0, 0.01, size=(n_out, n_hidden))", r"W2 has mean 1\.0"),
     Mutant("no fixed seed", "q1init-impl", "    np.random.seed(3)\n", "", r"differs between two calls"),
+    # Data
+    Mutant("images of larger classes selected too", "q1data-impl", "first = x[y == label1][:num_samples]",
+           "first = x[y >= label1][:num_samples]", r"an image of class \d is labelled 0"),
     # Sigmoid and loss
     Mutant("exponent sign flipped", "q1loss-sigmoid-impl", "np.exp(-Z)", "np.exp(Z)", r"sign of the exponent"),
     Mutant("loss summed", "q1loss-impl", "float(np.mean(losses))", "float(np.sum(losses))",
@@ -96,6 +101,8 @@ MUTANTS = [
     Mutant("X transposed", "q1forward-impl", "Z1 = W1 @ X + b1", "Z1 = W1 @ X.T.T.T + b1",
            r"raised ValueError"),
     # Backward
+    Mutant("Y2 changed in place", "q1backward-impl", "delta2 = Y2 - Y_true",
+           "Y2 -= Y_true\n    delta2 = Y2", r"changed its argument Y2 in place"),
     Mutant("not averaged", "q1backward-impl", "n = X.shape[1]", "n = 1", r"times too large"),
     Mutant("averaged twice", "q1backward-impl", "n = X.shape[1]", "n = X.shape[1] ** 2",
            r"average twice"),
@@ -156,6 +163,14 @@ MUTANTS = [
            r"grad_b2 has shape"),
 ]
 
+STABLE_BY_THE_ARRAY_MAXIMUM = Mutant(
+    "shifted by the largest logit of the whole array", "stable-impl",
+    "shifted = Z - Z.max(axis=0, keepdims=True)", "shifted = Z - Z.max()",
+    r"near 1000 in some columns and -1000 in others.*\n.*column's own maximum")
+STABLE_IN_PLACE = Mutant(
+    "logits shifted in place", "stable-impl",
+    "shifted = Z - Z.max(axis=0, keepdims=True)",
+    "Z -= Z.max(axis=0, keepdims=True)\n    shifted = Z", r"changed its argument Z in place")
 SEED_STABLE = Replace("log of a negative number (as in the seed)", "stable-impl", "",
                       SEED_STABLE_SOFTMAX, r"log of a negative")
 SEED_PLAIN_AS_STABLE = Replace("plain softmax overflows (the seed's softmax)", "stable-impl", "",

@@ -116,9 +116,25 @@ RELU = LayerSpec(
 )
 
 
+def _check_kink(relu) -> None:
+    """At exactly 0 the notebook takes the ReLU's derivative to be 0; finite differences
+    cannot judge that point, so it is checked against the rule itself."""
+    inputs = np.array([[-1.5, 0.0, 2.0], [0.0, 0.5, -0.0]])
+    d_out = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    call_student("ReLU.forward", relu.forward, inputs.copy(), note="inputs with exact zeros")
+    d_inputs = call_student("ReLU.backward", relu.backward, d_out.copy(),
+                            note="after forward on inputs with exact zeros")
+    at_kink = np.asarray(d_inputs, dtype=np.float64)[inputs == 0]
+    if np.any(at_kink != 0):
+        fail("ReLU.backward", f"d_inputs is {at_kink.tolist()} where inputs == 0, "
+             "expected 0 there",
+             "the notebook takes the derivative at exactly 0 to be 0: use the mask "
+             "(inputs > 0), not (inputs >= 0).")
+
+
 @checker
 def check_relu(relu, seed: int = 0, shapes=((6, 5), (2, 3, 4))):
-    """Check a ReLU layer object on inputs kept away from the kink at 0.
+    """Check a ReLU layer object on inputs kept away from the kink at 0, then at the kink.
 
     Args:
         relu: an instance with ``forward(inputs)`` and ``backward(d_out)``.
@@ -130,6 +146,7 @@ def check_relu(relu, seed: int = 0, shapes=((6, 5), (2, 3, 4))):
             return {"inputs": away_from_zero(rng, shape)}
 
         check_layer(RELU, relu, make, seed=seed * 1000 + i)
+    _check_kink(relu)
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,8 +191,10 @@ CROSS_ENTROPY = LayerSpec(
 
 
 def _check_stability(cross_entropy, rng) -> None:
-    """Logits near 1000 overflow a naive softmax: exp(1000) is inf in float64."""
-    logits = 1000.0 + gaussian(rng, (4, 5))
+    """Logits near 1000 overflow a naive softmax: exp(1000) is inf in float64. The rows
+    sit at different heights, so that a shift by the largest logit of the whole batch
+    (rather than of each row) underflows in the lower rows."""
+    logits = np.array([[1000.0], [1000.0], [0.0], [-1000.0]]) + gaussian(rng, (4, 5))
     labels = one_hot(rng, 4, 5)
     where = "CategoricalCrossEntropy.forward"
     loss = call_student(where, cross_entropy.forward, logits.copy(), labels.copy(),
@@ -184,8 +203,10 @@ def _check_stability(cross_entropy, rng) -> None:
     if not np.isfinite(loss) or not np.isclose(loss, expected, rtol=1e-6, atol=1e-9):
         fail(where, f"loss is {float(loss):.6g} for logits near 1000, expected "
              f"{expected:.6g} (this part tests overflow on purpose)",
-             "np.exp(1000) overflows to inf. Subtract each row's maximum from the logits "
-             "before exponentiating: by the log-sum-exp identity the loss is unchanged.")
+             "np.exp(1000) overflows to inf. Subtract each row's own maximum "
+             "(max over axis=1, keepdims=True) from the logits before exponentiating: by "
+             "the log-sum-exp identity the loss is unchanged. A shift by the batch's "
+             "largest logit is not enough: np.exp(-2000) underflows to 0 in a lower row.")
     d_logits = call_student("CategoricalCrossEntropy.backward", cross_entropy.backward, 1.0)
     d_logits = np.asarray(d_logits[0], dtype=np.float64)
     if not np.all(np.isfinite(d_logits)):

@@ -129,14 +129,32 @@ def check_affine_functions(affine_forward, affine_backward, seed: int = 0,
         check_layer(AFFINE, layer, make, seed=seed * 1000 + i)
 
 
+def _check_relu_kink(relu_forward, relu_backward) -> None:
+    """The gradient is blocked where x <= 0, at exactly 0 too; finite differences cannot
+    judge that point, so it is checked against the rule itself."""
+    x = np.array([[-1.5, 0.0, 2.0], [0.0, 0.5, -0.0]])
+    dout = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    result = call_student("relu_forward", relu_forward, x.copy(), note="x with exact zeros")
+    cache = result[1] if isinstance(result, tuple) and len(result) == 2 else x.copy()
+    dx = call_student("relu_backward", relu_backward, dout.copy(), cache,
+                      note="x with exact zeros")
+    at_kink = np.asarray(dx, dtype=np.float64)[x == 0]
+    if np.any(at_kink != 0):
+        fail("relu_backward", f"dx is {at_kink.tolist()} where x == 0, expected 0 there",
+             "the gradient passes only where x > 0 and is blocked elsewhere, at exactly 0 "
+             "too: use the mask (x > 0), not (x >= 0).")
+
+
 @checker
 def check_relu_functions(relu_forward, relu_backward, seed: int = 0,
                          shapes=((5, 4), (2, 3, 4))):
-    """Check relu_forward and relu_backward on inputs kept away from the kink at 0."""
+    """Check relu_forward and relu_backward on inputs kept away from the kink at 0, then
+    at the kink."""
     for i, shape in enumerate(shapes):
         layer = FunctionalLayer(relu_forward, relu_backward, "relu")
         check_layer(RELU, layer, lambda rng, shape=shape: {"x": away_from_zero(rng, shape)},
                     seed=seed * 1000 + i)
+    _check_relu_kink(relu_forward, relu_backward)
 
 
 @checker

@@ -131,6 +131,9 @@ POOL_CASES = (
     PoolCase("average", 2, 5, 5, 2, (3, 3), 1, 0),
     PoolCase("average", 2, 5, 6, 2, (2, 3), 1, 1),
     PoolCase("max", 2, 5, 4, 2, (3, 3), 1, "same"),  # pad="same": the size is kept
+    # Rows and columns padded differently, (1, 2), with an odd number of columns: a crop
+    # that mixes up the two paddings, or adds them wrongly, shows.
+    PoolCase("average", 2, 5, 7, 2, (3, 5), 1, "same"),
 )
 # Non-overlapping windows whose maxima are often tied (see _check_max_ties).
 POOL_TIE_CASE = PoolCase("max", 3, 4, 6, 2, (2, 2), 2, 0)
@@ -712,14 +715,15 @@ def _argmax_mask(window):
     return (window == window.max(axis=(1, 2), keepdims=True)).astype(np.float64)
 
 
-def _pool_scatter(X, d_out, case, weights, combine="add", order="rows"):
+def _pool_scatter(X, d_out, case, weights, combine="add", order="rows", crop=None):
     """dX from sending d_out[:, i, j, :] back over window (i, j) with ``weights(window)``.
 
     combine "add" is right; "assign" overwrites the whole window slice (dX[...] = ...),
     "assign_nonzero" overwrites only where the weight is nonzero (the arg-max), in the
     order of a loop over rows then columns ("rows") or columns then rows ("cols"). These
     wrong versions give the values of the known mistakes; the checks themselves judge
-    gradients by finite differences.
+    gradients by finite differences. ``crop`` is where the padding is cut off, (rows,
+    cols): the padding itself when None, as is right.
     """
     Xp = _pad_images(X, case.resolved_pad())
     dXp = np.zeros_like(Xp)
@@ -735,8 +739,21 @@ def _pool_scatter(X, d_out, case, weights, combine="add", order="rows"):
             dXp[:, rows, cols, :] = contribution
         else:
             dXp[:, rows, cols, :] = np.where(weight != 0, contribution, dXp[:, rows, cols, :])
-    (pr, pc) = case.resolved_pad()
+    (pr, pc) = crop or case.resolved_pad()
     return dXp[:, pr:pr + X.shape[1], pc:pc + X.shape[2], :]
+
+
+def _crop_mistakes(X, d_out, case, weights):
+    """dX cut out of the padded gradient at the wrong place, when rows and columns are
+    padded differently: the one padding used for both, or the two swapped."""
+    (pr, pc) = case.resolved_pad()
+    if pr == pc:
+        return []
+    return [(_pool_scatter(X, d_out, case, weights, crop=crop),
+             f"dX is cut out of the padded gradient at row {crop[0]} and column {crop[1]}, "
+             f"but the rows are padded by {pr} and the columns by {pc}: crop "
+             "dX_pad[:, pr:pr + in_rows, pc:pc + in_cols, :].")
+            for crop in ((pc, pc), (pr, pr), (pc, pr))]
 
 
 def _pool_mistakes(case, args, d_out):
@@ -797,6 +814,8 @@ def _pool_mistakes(case, args, d_out):
         if overlapping:
             mistakes["dX"] += [(_pool_scatter(X, d_out, case, uniform, "assign", order),
                                 overwrite) for order in ("rows", "cols")]
+    mistakes["dX"] += _crop_mistakes(X, d_out, case,
+                                     _argmax_mask if case.mode == "max" else uniform)
     return mistakes
 
 

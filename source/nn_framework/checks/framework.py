@@ -87,12 +87,28 @@ def _softmax_mistakes(args, dY):
 SOFTMAX = _activation_spec("SoftMax", _softmax_rows, _softmax_mistakes)
 
 
+def _check_relu_kink(relu) -> None:
+    """At exactly 0 the derivative is taken to be 0; finite differences cannot judge that
+    point, so it is checked against the rule itself."""
+    Z = np.array([[-1.5, 0.0, 2.0], [0.0, 0.5, -0.0]])
+    dY = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    call_student("ReLU.forward", relu.forward, Z.copy(), note="Z with exact zeros")
+    dZ = call_student("ReLU.backward", relu.backward, Z.copy(), dY.copy(),
+                      note="Z with exact zeros")
+    at_kink = np.asarray(dZ, dtype=np.float64)[Z == 0]
+    if np.any(at_kink != 0):
+        fail("ReLU.backward", f"the gradient is {at_kink.tolist()} where Z == 0, expected 0 "
+             "there", "the derivative at exactly 0 is taken to be 0: use the mask (Z > 0), "
+             "not (Z >= 0).")
+
+
 @checker
 def check_relu_activation(relu, seed: int = 0, shapes=((6, 5), (3, 4, 2))):
-    """Check a ReLU activation object: forward(Z) and backward(Z, dY)."""
+    """Check a ReLU activation object: forward(Z) and backward(Z, dY), then at the kink."""
     for i, shape in enumerate(shapes):
         check_layer(RELU, relu, lambda rng, shape=shape: {"Z": away_from_zero(rng, shape)},
                     seed=seed * 1000 + i)
+    _check_relu_kink(relu)
 
 
 @checker
@@ -102,12 +118,16 @@ def check_softmax_activation(softmax, seed: int = 0, shapes=((5, 4), (2, 7))):
     for i, shape in enumerate(shapes):
         check_layer(SOFTMAX, softmax, lambda rng, shape=shape: {"Z": 2.0 * gaussian(rng, shape)},
                     seed=seed * 1000 + i)
-    Z = 1000.0 + gaussian(np.random.default_rng(seed), (3, 4))
+    # Rows at different heights: a shift by the largest entry of the whole batch (rather
+    # than of each row) leaves exp(-2000) = 0 in the lowest row.
+    Z = np.array([[1000.0], [0.0], [-1000.0]]) + gaussian(np.random.default_rng(seed), (3, 4))
     Y = call_student("SoftMax.forward", softmax.forward, Z.copy(),
-                     note="Z near 1000 (this part tests overflow on purpose)")
+                     note="Z near 1000, 0 and -1000 in its three rows (this part tests "
+                          "overflow on purpose)")
     if not np.all(np.isfinite(Y)) or not np.allclose(Y, _softmax_rows(Z), rtol=1e-6):
         fail("SoftMax.forward", "Y is wrong for inputs near 1000 (this part tests overflow "
-             "on purpose)", "np.exp(1000) is inf: subtract each row's maximum first.")
+             "on purpose)", "np.exp(1000) is inf: subtract each row's own maximum first "
+             "(Z.max(axis=1, keepdims=True)); the batch's largest entry is not enough.")
 
 
 # ---------------------------------------------------------------------------------------

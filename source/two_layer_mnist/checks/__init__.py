@@ -87,13 +87,15 @@ def _as_number(where, name, value) -> float:
 def check_extract_binary_classification_dataset(extract_binary_classification_dataset):
     """Check the two-class subset: label1 -> 0, label2 -> 1, at most num_samples each."""
     where = "extract_binary_classification_dataset"
-    labels = np.array([3, 1, 3, 0, 3, 2, 1, 3, 3, 1, 3, 3, 0, 2], dtype=np.uint8)
+    # Classes on both sides of 3 and of 1, so that selecting by y >= label or y <= label
+    # instead of y == label picks up images of other classes.
+    labels = np.array([3, 1, 3, 0, 5, 3, 2, 1, 3, 9, 3, 1, 3, 3, 0, 2], dtype=np.uint8)
     # Every image is distinct, so each returned row can be traced back to its source.
     x = (np.arange(len(labels) * 6).reshape(len(labels), 6) % 251).astype(np.uint8)
     result = call_student(where, extract_binary_classification_dataset,
                           x.copy(), labels.copy(), 3, 1, 4,
-                          note="called with label1=3, label2=1, num_samples=4 on 14 images "
-                               "(eight of class 3, three of class 1)")
+                          note="called with label1=3, label2=1, num_samples=4 on 16 images "
+                               "(seven of class 3, three of class 1, six of others)")
     if not isinstance(result, tuple) or len(result) != 2:
         fail(where, f"returned {type(result).__name__}", "return the pair (x_, y_).")
     x_, y_ = (np.asarray(part) for part in result)
@@ -147,9 +149,12 @@ def check_two_layer_network(TwoLayerNetwork, layer_dims=(784, 256, 1)):
             fail(where, f"{name} is not all zeros", "biases start at zero.")
     for name in ("W1", "W2"):
         weights = np.asarray(params[PARAM_NAMES.index(name)], dtype=np.float64)
-        if weights.size >= 1000:
+        if weights.size >= 50:
+            # Five standard errors of the sample's mean and standard deviation: a draw
+            # from N(0, 0.01) passes, a wrong mean or scale does not.
             std, mean = float(weights.std()), float(weights.mean())
-            if not 0.009 < std < 0.011 or abs(mean) > 0.002:
+            spread = 5 / np.sqrt(weights.size)
+            if abs(std / 0.01 - 1) > spread / np.sqrt(2) or abs(mean) > 0.01 * spread:
                 fail(where, f"{name} has mean {mean:.4f} and standard deviation {std:.4f}",
                      "draw the weights from a normal distribution with mean 0 and "
                      "standard deviation 0.01: np.random.normal(0, 0.01, size).")
@@ -218,26 +223,37 @@ def check_softmax(softmax, seed: int = 0, shape=(4, 6)):
 def check_stable_softmax(stable_softmax, seed: int = 0):
     """Check a softmax on ordinary logits, then on logits near 1000 (overflow on purpose)."""
     rng = np.random.default_rng(seed)
-    for offset in (0.0, 1000.0):
+    # Last, columns at different heights: a shift by the largest logit of the whole array
+    # (rather than of each column) underflows to 0 / 0 in the lower columns.
+    heights = np.array([1000.0, 0.0, -1000.0, 500.0, -500.0, 0.0])
+    for near, offset in (("0", 0.0), ("1000", 1000.0),
+                         ("1000 in some columns and -1000 in others", heights)):
         z = offset + 2.0 * gaussian(rng, (4, 6))
+        given = z.copy()
         with np.errstate(all="ignore"):  # the overflow is on purpose: no warning
-            got = call_student("stable_softmax", stable_softmax, z.copy())
+            got = call_student("stable_softmax", stable_softmax, given)
+        if not np.array_equal(given, z):
+            fail("stable_softmax", "changed its argument Z in place",
+                 "compute the shifted logits as a new array (shifted = Z - ...), not with "
+                 "-=: the caller's Z is used again.")
         want = _softmax_columns(z)
         if isinstance(got, np.ndarray) and got.shape == want.shape and \
                 not np.all(np.isfinite(got)):
             # Ordinary logits overflow nothing: the nan comes from an invalid operation. (Told
             # from the result, not from numpy's error state, which a grader calling this
             # function in another process does not see.)
-            if offset == 0.0:
+            if near == "0":
                 fail("stable_softmax", "returned nan for ordinary logits",
                      "an invalid operation produced nan, for example np.log of a negative "
                      "number: with C = -max(z), log(C) is undefined whenever max(z) > 0. "
                      "Subtract the maximum directly: np.exp(Z - Z.max(axis=0, keepdims=True)).")
-            fail("stable_softmax", f"returned nan or inf for logits near {offset:g}"
+            fail("stable_softmax", f"returned nan or inf for logits near {near}"
                  " (this part tests overflow on purpose)",
                  "np.exp(1000) overflows to inf and inf / inf is nan. Subtract each "
-                 "column's maximum before exponentiating; the result does not change.")
-        _compare("stable_softmax", f"the result for logits near {offset:g}", got, want)
+                 "column's own maximum (Z.max(axis=0, keepdims=True)) before "
+                 "exponentiating; the result does not change. The largest entry of the "
+                 "whole array is not enough: exp(-2000) is 0 in a lower column.")
+        _compare("stable_softmax", f"the result for logits near {near}", got, want)
 
 
 @checker
@@ -342,6 +358,7 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
 
     y2, intermediate = call_student("forward", forward, X.copy(), [p.copy() for p in params])
     kept = [np.array(a, copy=True) for a in intermediate]
+    y2_kept = np.array(y2, copy=True)
     grads = call_student(where, backward, labels.copy(), y2, intermediate,
                          [p.copy() for p in params],
                          note=f"X has shape {X.shape}, Y_true {labels.shape}; "
@@ -349,6 +366,10 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
     if not isinstance(grads, (list, tuple)) or len(grads) != 4:
         fail(where, f"returned {type(grads).__name__}",
              "return the list [grad_W1, grad_b1, grad_W2, grad_b2].")
+    if not np.array_equal(np.asarray(y2), y2_kept):
+        fail(where, "changed its argument Y2 in place",
+             "compute delta2 as a new array (delta2 = Y2 - Y_true), not with -=: the "
+             "caller's Y2 is used again.")
     for name, got in zip(("X", "Z1", "Y1", "Z2"), intermediate):
         if not np.array_equal(np.asarray(got), kept[("X", "Z1", "Y1", "Z2").index(name)]):
             fail(where, f"changed the intermediate result {name} in place",
