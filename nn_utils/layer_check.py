@@ -387,6 +387,24 @@ class LayerCheck:
         return None
 
 
+# Inputs with exact zeros, and an upstream gradient whose entries are all nonzero.
+KINK_INPUTS = np.array([[-1.5, 0.0, 2.0], [0.0, 0.5, -0.0]])
+KINK_UPSTREAM = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+
+def check_blocked_at_kink(where: str, gradient: str, inputs: str, gradient_at) -> None:
+    """A ReLU's gradient must be 0 where its input is exactly 0, the convention the
+    notebooks state; finite differences cannot judge that point, so the rule itself is
+    checked. ``gradient_at(inputs, upstream)`` runs the student's forward and backward
+    (through call_student) and returns the gradient with respect to the inputs."""
+    got = gradient_at(KINK_INPUTS.copy(), KINK_UPSTREAM.copy())
+    at_kink = np.asarray(got, dtype=np.float64)[KINK_INPUTS == 0]
+    if np.any(at_kink != 0):
+        fail(where, f"{gradient} is {at_kink.tolist()} where {inputs} == 0, expected 0 there",
+             f"the derivative at exactly 0 is taken to be 0: use the mask ({inputs} > 0), "
+             f"not ({inputs} >= 0).")
+
+
 def check_layer(spec: LayerSpec, layer, make_args, seed: int) -> None:
     """Run every probe on ``layer``; raise CheckFailure at the first problem."""
     LayerCheck(spec, layer, make_args, np.random.default_rng(seed)).run()

@@ -15,7 +15,7 @@ text rewrites of one node (``Rewrite``), which keeps them a few lines each.
 from __future__ import annotations
 
 import parso
-from cosmic_ray.operators.operator import Example, Operator
+from cosmic_ray.operators.operator import Operator
 from cosmic_ray.plugins import get_operator, operator_names
 
 # ufuncs that accept out=: a student who writes into the argument changes the caller's array.
@@ -275,7 +275,7 @@ class InPlaceUpdate(Rewrite):
         if operand == _code(target):
             return []
         operator = value.children[1].value
-        rest = _joined(value.children[2:]) if len(value.children) > 3 else _code(value.children[2])
+        rest = _joined(value.children[2:])
         if operator not in ("+", "-", "*", "/") or len(value.children) > 3 and operator in "-/":
             return []
         return [f"{operand} {operator}= {rest}; {_code(target)} = {operand}"]
@@ -383,4 +383,4 @@ def operators() -> dict[str, Operator]:
     return found
 
 
-__all__ = ["Example", "FIELD_OPERATORS", "operators"]
+__all__ = ["FIELD_OPERATORS", "operators"]

@@ -2,13 +2,13 @@
 
 The reference notebook runs once, in this process, cell after cell. Just before a solution
 cell that has mutants, the process forks once per mutant (``jobs`` at a time): the child
-replaces that cell's code with the mutant's, runs the cells up to the task's last test
-cell, and reports which of the task's test cells failed. A fork starts with the state the
+replaces that cell's code with the mutant's, runs the cells up to the last test cell that
+judges it (``_judges``), and reports which of those failed. A fork starts with the state the
 notebook has at that point (data loaded, earlier answers defined) at no copying cost, and
 whatever the mutant does, loops forever or crashes included, ends with the child.
 
 A test cell fails as nbgrader scores it: an exception, or anything written to stderr.
-Test cells of other tasks are skipped in the children; given cells all run.
+Other test cells are skipped in the children; given cells all run.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import select
 import signal
+import sys
 import time
 import types
 import warnings
@@ -129,8 +130,6 @@ def score_notebook(notebook, kit: types.ModuleType, mutants: list[Mutant], jobs:
     Raises:
         BaselineFailed: the reference answer fails its task here; no score would mean much.
     """
-    import sys
-
     cells = _cells(notebook)
     by_cell: dict[str, list[Mutant]] = {}
     for mutant in mutants:
@@ -234,21 +233,22 @@ class _Pool:
         ready, _, _ = select.select([fd for _, fd in running], [], [], wait)
         for pid, fd in list(running):
             item, start, chunks = running[(pid, fd)]
-            over = time.monotonic() - start > self.allowed
-            if (pid, fd) in running and fd in ready:
+            timed_out = False
+            if fd in ready:
                 chunk = os.read(fd, 1 << 16)
                 if chunk:
                     chunks.append(chunk)
                     continue
-            elif not over:
-                continue
-            if over and fd not in ready:
+            elif time.monotonic() - start > self.allowed:
                 os.kill(pid, signal.SIGKILL)
+                timed_out = True
+            else:
+                continue
             os.waitpid(pid, 0)
             os.close(fd)
             del running[(pid, fd)]
             seconds = time.monotonic() - start
-            if over and fd not in ready:
+            if timed_out:
                 outcome = Outcome(item, TIMED_OUT, seconds)
             else:
                 failed = json.loads(b"".join(chunks) or b'["the run ended without a result"]')
