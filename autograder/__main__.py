@@ -137,7 +137,8 @@ def cmd_mutate(args) -> None:
     results = []
     for assignment in _assignments(args):
         results.append(score_assignment(_course(args), assignment,
-                                        set(args.task) if args.task else None, args.jobs))
+                                        set(args.task) if args.task else None, args.jobs,
+                                        recheck=args.recheck_equivalents))
         print(format_scores(results[-1:], survivors=args.survivors), flush=True)
     if args.write_survivors:
         entries = [entry for result in results for entry in survivor_entries(result)]
@@ -224,6 +225,9 @@ def main(argv=None) -> int:
     p.add_argument("--write-survivors", metavar="FILE",
                    help="write the survivors to FILE as equivalent_mutants.json entries")
     p.add_argument("--jobs", type=int, help="mutants run at once (default: the CPU count)")
+    p.add_argument("--recheck-equivalents", action="store_true",
+                   help="run the mutants listed as equivalent too, and report the listed "
+                        "ones a check now kills (they are skipped otherwise)")
     p.set_defaults(run=cmd_mutate)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")

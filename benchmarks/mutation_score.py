@@ -1,18 +1,18 @@
 """Mutation score of every assignment's checks, per task, and how long it takes.
 
-    ./kit bench mutation_score [ASSIGNMENT ...] [--survivors] [--jobs 2]
+    ./kit bench mutation_score [ASSIGNMENT ...] [--survivors] [--recheck-equivalents] [--jobs N]
 
-Runs what ``./kit mutate`` runs (autograder/mutation/): every mutant that cosmic-ray's
-operators and the field's own (autograder/mutation/operators.py) make of the reference
-solution cells, through the task's visible checks and hidden tests, in forks of one
-in-process run of each notebook. Prints per assignment and task the mutants generated,
-killed, survived, listed as equivalent (source/<assignment>/equivalent_mutants.json) and
+Runs ``./kit mutate`` (autograder/mutation/) with these arguments and times it: every
+mutant that cosmic-ray's operators and the field's own (autograder/mutation/operators.py)
+make of the reference solution cells, through the task's visible checks and hidden tests,
+in forks of one in-process run of each notebook. Prints per assignment and task the
+mutants generated, killed, survived, listed as equivalent
+(source/<assignment>/equivalent_mutants.json, not run unless --recheck-equivalents) and
 timed out, the score (caught / not equivalent), and the wall time of the whole run.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -25,24 +25,18 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-from autograder.course import Course  # noqa: E402
-from autograder.mutation.score import format_scores, score_assignment  # noqa: E402
+from autograder.__main__ import main as kit  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignments", nargs="*", help="(default: all)")
-    parser.add_argument("--survivors", action="store_true", help="list the survivors")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count())
-    args = parser.parse_args()
-    course = Course()
+    arguments = sys.argv[1:]
+    if "--jobs" not in arguments:
+        arguments += ["--jobs", str(os.cpu_count())]
     began = time.monotonic()
-    for assignment in args.assignments or course.assignments():
-        result = score_assignment(course, assignment, jobs=args.jobs)
-        print(format_scores([result], survivors=args.survivors), flush=True)
-    print(f"all assignments: {time.monotonic() - began:.0f} s with {args.jobs} jobs "
-          f"on {os.cpu_count()} cores")
-    return 0
+    status = kit(["mutate", *arguments])
+    print(f"all assignments: {time.monotonic() - began:.0f} s with "
+          f"{arguments[arguments.index('--jobs') + 1]} jobs on {os.cpu_count()} cores")
+    return status
 
 
 if __name__ == "__main__":

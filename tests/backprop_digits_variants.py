@@ -92,6 +92,12 @@ MUTANTS = [
            "shifted = logits - logits.max(axis=1, keepdims=True)",
            "shifted = logits - logits.max(keepdims=True)",
            r"logits near 1000.*\n.*each row's own maximum"),
+    # The first homework's own loss: exact but for a sample whose true class has a
+    # probability below the epsilon, which early training produces.
+    Mutant("epsilon inside the log caps a sample's loss", "crossentropy-impl",
+           "loss = float(-np.sum(labels * log_probs) / logits.shape[0])",
+           "loss = float(-np.sum(labels * np.log(probs + 1e-12)) / logits.shape[0])",
+           r"100 below its top logit.*\n.*cap each sample's loss"),
     Mutant("gradient with the wrong sign", "crossentropy-impl",
            "d_logits = d_out * (probs - labels) / probs.shape[0]",
            "d_logits = d_out * (labels - probs) / probs.shape[0]",
@@ -119,7 +125,7 @@ MUTANTS = [
 
 
 # Written in the manner of the first homework seen: operators, explicit asserts on shapes,
-# a small epsilon inside the log, separate layer objects and in-place updates.
+# log-probabilities from the shifted logits, separate layer objects and in-place updates.
 OPERATOR_STYLE = {
     "affine-impl": '''
 class Affine:
@@ -154,10 +160,11 @@ class ReLU:
     "crossentropy-impl": '''
 class CategoricalCrossEntropy:
     def forward(self, logits, labels):
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        eps = 1e-12  # keeps log away from 0
-        loss = -(labels * np.log(probs + eps)).sum() / len(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=1, keepdims=True)
+        probs /= total
+        loss = -(labels * (shifted - np.log(total))).sum() / len(logits)
         self.cache = (probs, labels)
         assert isinstance(loss, float), type(loss)
         return loss

@@ -150,6 +150,12 @@ MUTANTS = [
            "float(-np.mean(np.log(probs)))", r"returned .*expected"),
     Mutant("minus sign lost", "q2loss-impl", "float(-np.mean(np.log(picked)))",
            "float(np.mean(np.log(picked)))", r"wrong sign|returned .*expected"),
+    Mutant("loss's one-hot sized from the labels", "q2loss-impl",
+           "return float(-np.mean(np.log(picked)))",
+           "one_hot = np.zeros((classes.max() + 1, probs.shape[1]))\n"
+           "    one_hot[classes, np.arange(probs.shape[1])] = 1\n"
+           "    return float(-np.sum(one_hot * np.log(probs)) / probs.shape[1])",
+           r"lacks class 3.*\n.*not from the\s+labels' largest value"),
     # Multiclass backward
     Mutant("not averaged", "q2backward-impl", "grad_W2 = delta2 @ Y1.T / n", "grad_W2 = delta2 @ Y1.T",
            r"times too large"),
@@ -161,6 +167,12 @@ MUTANTS = [
     Mutant("bias gradient summed over classes", "q2backward-impl",
            "grad_b2 = delta2.sum(axis=1, keepdims=True) / n", "grad_b2 = delta2.sum(axis=0, keepdims=True) / n",
            r"grad_b2 has shape"),
+    # The seed's own one-hot, sized by the largest label: right for a batch that holds
+    # every class, a crash for one that lacks the last.
+    Mutant("one-hot sized from the labels (the seed's)", "q2backward-impl",
+           "one_hot = np.zeros_like(probs)",
+           "one_hot = np.zeros((int(np.max(Y_true)) + 1, n))",
+           r"batch without class \d.*\n.*size the one-hot matrix from the probabilities"),
 ]
 
 STABLE_BY_THE_ARRAY_MAXIMUM = Mutant(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import difflib
+import multiprocessing
 from dataclasses import dataclass
 
 from cosmic_ray.ast import Visitor, get_ast
@@ -109,6 +111,17 @@ def mutants_of(cell: str, source: str) -> list[Mutant]:
             before, after = _changed_lines(reference, mutated)
             found.append(Mutant(cell, name, target - 1, mutated, before, after))
     return found
+
+
+def mutants_of_cells(cells: dict[str, str], jobs: int = 1) -> list[Mutant]:
+    """``mutants_of`` for each ``{grade_id: source}``, the cells shared among ``jobs``
+    forked processes (a large cell takes tens of seconds), in the cells' order."""
+    if jobs <= 1 or len(cells) <= 1:
+        return [m for cell, source in cells.items() for m in mutants_of(cell, source)]
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        found = pool.map(mutants_of, cells.keys(), cells.values())
+        return [m for mutants in found for m in mutants]
 
 
 def _changed_lines(reference: str, mutated: str) -> tuple[str, str]:

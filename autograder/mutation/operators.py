@@ -367,9 +367,67 @@ class FlipBroadcast(Rewrite):
         return super().mutate(node, index)
 
 
+class ClassCountFromLabels(Rewrite):
+    """A one-hot sized from the labels' largest value instead of from the scores: right
+    for a batch that holds every class, wrong for one that lacks the last.
+    ``np.eye(K)[y]`` -> ``np.eye(int(np.max(y)) + 1)[y]``; ``t = np.zeros_like(p)``
+    filled by ``t[y, idx] = 1`` -> ``t = np.zeros`` of p's shape with ``max(y) + 1``
+    on y's axis."""
+
+    def rewrites(self, node):
+        if node.type == "atom_expr" and len(node.children) == 4 \
+                and _joined(node.children[:2]) == "np.eye" \
+                and node.children[2].children[0].value == "(" \
+                and node.children[3].children[0].value == "[":
+            labels = _code(node.children[3].children[1])
+            return [f"np.eye(int(np.max({labels})) + 1)[{labels}]"]
+        if node.type != "expr_stmt" or len(node.children) != 3 or node.children[1].value != "=" \
+                or node.children[0].type != "name":
+            return []
+        call = _call_parts(node.children[2])
+        if not call or call[0] != "np.zeros_like" or len(call[2]) != 1:
+            return []
+        name, like = node.children[0].value, _code(call[2][0])
+        found = []
+        for axis, labels in _label_indices(node, name):
+            shape = f"np.shape({like})"
+            found.append(f"{name} = np.zeros({shape}[:{axis}] + (int(np.max({labels})) + 1,) "
+                         f"+ {shape}[{axis + 1}:])")
+        return found
+
+
+def _label_indices(statement, name):
+    """``(axis, labels text)`` for each ``name[..., labels, ...] = ...`` after
+    ``statement`` in its function, where the other indices are ranges or slices."""
+    scope = statement.search_ancestor("funcdef", "file_input")
+    found = []
+    for other in _descendants(scope):
+        if other.type != "expr_stmt" or other.start_pos <= statement.start_pos:
+            continue
+        target = other.children[0]
+        if target.type != "atom_expr" or len(target.children) != 2 \
+                or _code(target.children[0]) != name or target.children[1].children[0].value != "[":
+            continue
+        inner = target.children[1].children[1]
+        indices = [c for c in inner.children if c.type != "operator"] \
+            if inner.type == "subscriptlist" else [inner]
+        ranges = [i for i, index in enumerate(indices)
+                  if "arange(" in _code(index) or "range(" in _code(index) or _code(index) == ":"]
+        if len(indices) >= 2 and len(ranges) == len(indices) - 1:
+            axis = next(i for i in range(len(indices)) if i not in ranges)
+            found.append((axis, _code(indices[axis])))
+    return found
+
+
+def _descendants(node):
+    for child in getattr(node, "children", ()):
+        yield child
+        yield from _descendants(child)
+
+
 FIELD_OPERATORS = (SwapMatmulOperands, DropTranspose, SwapAxis, DropKeyword, SumForMean,
                    DropOperand, DoubleDivisor, SwapSubtraction, InPlaceUfunc, InPlaceUpdate,
-                   DropCopy, StaleAttribute, FlipBroadcast)
+                   DropCopy, StaleAttribute, FlipBroadcast, ClassCountFromLabels)
 
 # cosmic-ray's operators that need arguments (which variable to replace) or mutate nothing.
 _CORE_LEFT_OUT = ("core/VariableReplacer", "core/VariableInserter", "core/NoOp")

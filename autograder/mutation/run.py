@@ -172,18 +172,22 @@ class _Trial:
         self.end, self.namespace = max(judges), namespace
 
     def all(self, mutants, jobs, timeout, progress) -> list[Outcome]:
-        began = time.monotonic()
-        failed = self._in_child(self.cells[self.start].source, deadline=600.0)
-        if failed is None or failed:
-            raise BaselineFailed(f"{self.cells[self.start].answer}: the reference fails "
-                                 f"{failed or 'by timing out'}")
-        allowed = 5 * (time.monotonic() - began) + timeout
-        return _Pool(jobs, allowed, progress).run(
-            mutants, lambda mutant: self._child(mutant.source))
+        """The reference runs first, beside the first mutants: until its time is known,
+        a mutant may take as long as it may (600 s); then five times its time plus
+        ``timeout``."""
+        reference = self.cells[self.start].source
 
-    def _in_child(self, code, deadline):
-        outcome = _Pool(1, deadline, None).run([None], lambda _: self._child(code))[0]
-        return None if outcome.verdict == TIMED_OUT else outcome.failed
+        def baseline_done(outcome: Outcome) -> float:
+            if outcome.verdict == TIMED_OUT or outcome.failed:
+                raise BaselineFailed(f"{self.cells[self.start].answer}: the reference fails "
+                                     f"{outcome.failed or 'by timing out'}")
+            return 5 * outcome.seconds + timeout
+
+        pool = _Pool(jobs, 600.0, progress, first_done=baseline_done)
+        outcomes = pool.run([None, *mutants],
+                            lambda mutant: self._child(reference if mutant is None
+                                                       else mutant.source))
+        return outcomes[1:]
 
     def _child(self, code: str) -> list[str]:
         """In the fork: run the cells from the solution cell to its last judge."""
@@ -213,26 +217,36 @@ class _Trial:
 
 
 class _Pool:
-    """Forks, at most ``jobs`` at once, each killed after ``allowed`` seconds."""
+    """Forks, at most ``jobs`` at once, each killed after ``allowed`` seconds. When the
+    first item's run ends, ``first_done`` (if given) is called with its Outcome and
+    returns the ``allowed`` of the rest, or raises to stop the pool."""
 
-    def __init__(self, jobs, allowed, progress):
+    def __init__(self, jobs, allowed, progress, first_done=None):
         self.jobs, self.allowed, self.progress = jobs, allowed, progress
+        self.first_done = first_done
 
     def run(self, items, work) -> list[Outcome]:
-        pending, running, done = list(items), {}, {}
-        while pending or running:
-            while pending and len(running) < self.jobs:
-                item = pending.pop(0)
-                running[_fork(lambda item=item: work(item))] = (item, time.monotonic(), [])
-            self._collect(running, done)
-        return [done[id(item)] for item in items]
+        pending, running, done = list(enumerate(items)), {}, {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.jobs:
+                    position, item = pending.pop(0)
+                    running[_fork(lambda item=item: work(item))] = (
+                        position, item, time.monotonic(), [])
+                self._collect(running, done)
+        finally:
+            for pid, fd in running:  # stopped early: no child outlives the pool
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                os.close(fd)
+        return [done[position] for position in range(len(items))]
 
     def _collect(self, running, done):
         now = time.monotonic()
-        wait = max(0.0, min(start + self.allowed - now for _, start, _ in running.values()))
+        wait = max(0.0, min(start + self.allowed - now for _, _, start, _ in running.values()))
         ready, _, _ = select.select([fd for _, fd in running], [], [], wait)
         for pid, fd in list(running):
-            item, start, chunks = running[(pid, fd)]
+            position, item, start, chunks = running[(pid, fd)]
             timed_out = False
             if fd in ready:
                 chunk = os.read(fd, 1 << 16)
@@ -253,8 +267,10 @@ class _Pool:
             else:
                 failed = json.loads(b"".join(chunks) or b'["the run ended without a result"]')
                 outcome = Outcome(item, KILLED if failed else SURVIVED, seconds, failed)
-            done[id(item)] = outcome
-            if self.progress and item is not None:
+            done[position] = outcome
+            if position == 0 and self.first_done is not None:
+                self.allowed = self.first_done(outcome)
+            elif self.progress:
                 self.progress(outcome)
 
 

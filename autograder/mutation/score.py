@@ -7,6 +7,10 @@ function written another way) are listed, each with the reason, in the assignmen
 ``equivalent_mutants.json``; they do not count. The score is the share of the remaining
 mutants that the tests catch, a time-out counting as caught (the grader's deadline
 fails the cell).
+
+Listed mutants are not run, as cosmic-ray's filters skip the work items they mark: the
+slow ones are mostly changed hyperparameters of a training run, whose every run costs a
+training. ``recheck=True`` runs them too, to find entries a new check has made stale.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ import nbformat
 from ..authoring import task_of
 from ..bundle import kit_for
 from ..course import Course
-from .mutants import Mutant, mutants_of
+from .mutants import Mutant, mutants_of_cells
 from .run import KILLED, SURVIVED, TIMED_OUT, Outcome, score_notebook, tested_cells
 
 EQUIVALENTS = "equivalent_mutants.json"
+SKIPPED = "skipped"  # listed as equivalent, not run
 
 
 @dataclass
@@ -75,14 +80,16 @@ def _key(notebook: str, mutant: Mutant) -> tuple[str, str, str, str]:
 
 def score_assignment(course: Course, assignment: str, tasks: set[str] | None = None,
                      jobs: int | None = None, progress=None,
-                     leave_out: frozenset[str] = frozenset()) -> AssignmentScore:
+                     leave_out: frozenset[str] = frozenset(),
+                     recheck: bool = False) -> AssignmentScore:
     """Run every mutant of the assignment (of ``tasks`` only, when given; never of the
-    tasks in ``leave_out``)."""
+    tasks in ``leave_out``) but those listed as equivalent, unless ``recheck``."""
 
     def chosen(task: str) -> bool:
         return (tasks is None or task in tasks) and task not in leave_out
 
     began = time.monotonic()
+    jobs = jobs or os.cpu_count() or 1
     listed = {(e["notebook"], e["cell"], e["before"], e["after"]): e
               for e in equivalents(course, assignment)}
     seen, results = set(), []
@@ -91,11 +98,12 @@ def score_assignment(course: Course, assignment: str, tasks: set[str] | None = N
         notebook = nbformat.read(path, as_version=4)
         cells = {cell: source for cell, source in tested_cells(notebook).items()
                  if chosen(task_of(cell))}
-        mutants = [m for cell, source in cells.items() for m in mutants_of(cell, source)]
-        if not mutants:
-            continue
-        outcomes = score_notebook(notebook, kit, mutants, jobs=jobs or os.cpu_count() or 1,
-                                  progress=progress)
+        mutants = mutants_of_cells(cells, jobs)
+        skipped = [m for m in mutants if not recheck and _key(path.stem, m) in listed]
+        run = [m for m in mutants if m not in skipped]
+        outcomes = score_notebook(notebook, kit, run, jobs=jobs,
+                                  progress=progress) if run else []
+        outcomes += [Outcome(m, SKIPPED, 0.0) for m in skipped]
         results += _by_task(path.stem, outcomes, listed, seen)
     stale = [entry for key, entry in listed.items() if key not in seen
              and chosen(task_of(entry["cell"]))]
@@ -108,7 +116,7 @@ def _by_task(notebook: str, outcomes: list[Outcome], listed, seen) -> list[TaskS
         task = task_of(outcome.mutant.cell)
         entry = tasks.setdefault(task, TaskScore(notebook, task))
         key = _key(notebook, outcome.mutant)
-        if outcome.verdict == SURVIVED and key in listed:
+        if outcome.verdict in (SURVIVED, SKIPPED) and key in listed:
             entry.counts["equivalent"] += 1
             seen.add(key)
         else:

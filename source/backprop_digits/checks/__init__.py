@@ -207,6 +207,28 @@ def _check_stability(cross_entropy, rng) -> None:
              "near 1000", "cache the stable probabilities computed in forward.")
 
 
+def _check_confident_mistake(cross_entropy) -> None:
+    """A sample the network gets badly wrong, as it does early in training: its true
+    class sits 100 below the top logit, so its loss is 100. A small constant added
+    inside the log (or probabilities clipped away from 0) caps that loss at -log(eps),
+    27.6 for 1e-12, while everywhere else the loss looks right."""
+    logits = np.array([[0.0, 100.0, 0.0], [0.5, -0.5, 0.0]])
+    labels = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    where = "CategoricalCrossEntropy.forward"
+    loss = call_student(where, cross_entropy.forward, logits.copy(), labels.copy(),
+                        note="the true class of sample 0 is 100 below its top logit")
+    expected = _cross_entropy({"logits": logits, "labels": labels})
+    if not np.isfinite(loss) or not np.isclose(loss, expected, rtol=1e-6, atol=1e-9):
+        capped = 2 * float(loss) - (expected * 2 - 100.0)
+        fail(where, f"loss is {float(loss):.6g} where the true class of one sample is "
+             f"100 below its top logit, expected {expected:.6g} (that sample's loss is "
+             f"100; yours counts it as about {capped:.4g})",
+             "a small constant added inside the log, log(probs + eps), or probabilities "
+             "clipped away from 0 cap each sample's loss at -log(eps). Compute the log "
+             "of the softmax directly: z - log(sum(exp(z))) with z = logits minus each "
+             "row's maximum. It never takes the log of 0.")
+
+
 @checker
 def check_cross_entropy(cross_entropy, seed: int = 0, shapes=((6, 4), (3, 7))):
     """Check a CategoricalCrossEntropy object: the mean loss, its gradient, stability.
@@ -223,6 +245,7 @@ def check_cross_entropy(cross_entropy, seed: int = 0, shapes=((6, 4), (3, 7))):
 
         check_layer(CROSS_ENTROPY, cross_entropy, make, seed=seed * 1000 + i)
     _check_stability(cross_entropy, np.random.default_rng(seed))
+    _check_confident_mistake(cross_entropy)
 
 
 # ---------------------------------------------------------------------------------------

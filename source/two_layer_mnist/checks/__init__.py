@@ -18,6 +18,7 @@ from nn_utils.diagnosis import likely_mistake, worst_entries
 from nn_utils.errors import fail
 from nn_utils.gradient_report import explain_gradient
 from nn_utils.gradients import directional_check
+from nn_utils.integrity import refuse_universal_equality
 from nn_utils.layer_check import call_student
 from nn_utils.samples import gaussian
 
@@ -259,14 +260,31 @@ def check_stable_softmax(stable_softmax, seed: int = 0):
 @checker
 def check_multiclass_cross_entropy_loss(MultiClassCrossEntropyLoss, seed: int = 0,
                                         k: int = 4, n: int = 7):
-    """Check the mean multiclass cross-entropy for integer labels (N,) and probs (K, N)."""
+    """Check the mean multiclass cross-entropy for integer labels (N,) and probs (K, N),
+    then for a batch whose labels lack the last class."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, n).astype(np.float64)  # the notebook's labels are floats
-    probs = _softmax_columns(gaussian(rng, (k, n)))
+    _check_multiclass_loss_at(MultiClassCrossEntropyLoss, labels,
+                              _softmax_columns(gaussian(rng, (k, n))))
+    labels = np.arange(n) % (k - 1) * 1.0
+    _check_multiclass_loss_at(MultiClassCrossEntropyLoss, labels,
+                              _softmax_columns(gaussian(rng, (k, n))), missing=k - 1)
+
+
+def _check_multiclass_loss_at(MultiClassCrossEntropyLoss, labels, probs, missing=None):
+    n = labels.size
     where = "MultiClassCrossEntropyLoss"
-    got = _as_number(where, "the loss", call_student(
-        where, MultiClassCrossEntropyLoss, labels.copy(), probs.copy(),
-        note="Y_true of shape (N,) holding class numbers, probs of shape (K, N)"))
+    batch = f"; Y_true {labels.tolist()} lacks class {missing}" if missing is not None else ""
+    try:
+        result = MultiClassCrossEntropyLoss(labels.copy(), probs.copy())
+    except Exception as error:  # noqa: BLE001 - reported as the student's mistake
+        fail(where, f"raised {type(error).__name__}: {error} (Y_true of shape "
+             f"{labels.shape} holding class numbers, probs of shape {probs.shape}{batch})",
+             "take the number of classes from probs (probs.shape[0]), not from the "
+             "labels' largest value: a batch need not hold every class."
+             if missing is not None else None)
+    refuse_universal_equality(where, result)
+    got = _as_number(where, "the loss", result)
     picked = probs[labels.astype(int), np.arange(n)]
     want = float(-np.mean(np.log(picked)))
     if not np.isclose(got, want, rtol=1e-6):
@@ -292,8 +310,8 @@ def _network_point(rng, dims, n, output):
               gaussian(rng, (d2, d1)) / np.sqrt(d1), 0.5 * gaussian(rng, (d2, 1))]
     X = gaussian(rng, (d0, n))
     classes = 2 if output == "sigmoid" else d2
-    # Every class appears when the batch is large enough, as in a real training set, so
-    # code that sizes its one-hot matrix from the labels is not tripped by a tiny batch.
+    # Every class appears when the batch is large enough, as in the full-batch training
+    # here; a batch that lacks classes is checked on its own (check_two_layer_backward).
     labels = rng.permutation(np.resize(np.arange(classes), n)).astype(np.float64)
     return X, labels, params
 
@@ -346,11 +364,25 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
     """Check backward(Y_true, Y2, intermediate, params) against finite differences.
 
     The gradients must be those of ``loss(Y_true, forward(X, params)[0])``: the mean
-    loss over the N samples, with your own forward and loss.
+    loss over the N samples, with your own forward and loss. With the softmax output,
+    a small batch that lacks the last classes is checked too: backward has to work for
+    any labels in 0..K-1, not only for a batch that holds every class.
     """
     rng = np.random.default_rng(seed)
     X, labels, params = _network_point(rng, dims, n, output)
+    _check_backward_at(backward, forward, loss, X, labels, params, rng)
+    if output == "softmax" and dims[2] > 2:
+        X, _, params = _network_point(rng, dims, 3, output)
+        labels = np.array([0.0, 1.0, 0.0])
+        _check_backward_at(backward, forward, loss, X, labels, params, rng,
+                           missing=dims[2] - 1)
+
+
+def _check_backward_at(backward, forward, loss, X, labels, params, rng, missing=None):
+    """The gradients of backward at one point; ``missing`` is the largest class, which
+    the labels then lack."""
     where = "backward"
+    n = X.shape[1]
 
     def evaluate(named):
         y2, _ = forward(X, [named[k] for k in PARAM_NAMES])
@@ -359,10 +391,17 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
     y2, intermediate = call_student("forward", forward, X.copy(), [p.copy() for p in params])
     kept = [np.array(a, copy=True) for a in intermediate]
     y2_kept = np.array(y2, copy=True)
-    grads = call_student(where, backward, labels.copy(), y2, intermediate,
-                         [p.copy() for p in params],
-                         note=f"X has shape {X.shape}, Y_true {labels.shape}; "
-                              f"W1 {params[0].shape}, W2 {params[2].shape}")
+    batch = (f"Y_true {labels.tolist()}: a batch without class {missing}; "
+             if missing is not None else f"Y_true {labels.shape}; ")
+    try:
+        grads = backward(labels.copy(), y2, intermediate, [p.copy() for p in params])
+    except Exception as error:  # noqa: BLE001 - reported as the student's mistake
+        hint = ("size the one-hot matrix from the probabilities (K = probs.shape[0], or "
+                "np.zeros_like(probs)), not from the labels' largest value: a batch "
+                "need not hold every class." if missing is not None else "")
+        fail(where, f"raised {type(error).__name__}: {error} (X has shape {X.shape}, "
+             f"{batch}W1 {params[0].shape}, W2 {params[2].shape})", hint)
+    refuse_universal_equality(where, grads)
     if not isinstance(grads, (list, tuple)) or len(grads) != 4:
         fail(where, f"returned {type(grads).__name__}",
              "return the list [grad_W1, grad_b1, grad_W2, grad_b2].")
@@ -391,6 +430,8 @@ def check_two_layer_backward(backward, forward, loss, output: str = "sigmoid",
         name = failing[0]
         hint, details, _ = explain_gradient(evaluate, named, name, f"grad_{name}",
                                          analytic[name], 1.0, rng, batch_size=n)
+        if missing is not None:
+            details.insert(0, f"With {batch.rstrip('; ')}.")
         if failing[1:]:
             details.append("Also wrong: " + ", ".join(f"grad_{k}" for k in failing[1:]) + ".")
         fail(where, f"grad_{name} does not match the numerical gradient of your loss "
