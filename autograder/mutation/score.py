@@ -99,8 +99,10 @@ def score_assignment(course: Course, assignment: str, tasks: set[str] | None = N
         cells = {cell: source for cell, source in tested_cells(notebook).items()
                  if chosen(task_of(cell))}
         mutants = mutants_of_cells(cells, jobs)
-        skipped = [m for m in mutants if not recheck and _key(path.stem, m) in listed]
-        run = [m for m in mutants if m not in skipped]
+        run, skipped = [], []
+        for mutant in mutants:
+            listed_here = not recheck and _key(path.stem, mutant) in listed
+            (skipped if listed_here else run).append(mutant)
         outcomes = score_notebook(notebook, kit, run, jobs=jobs,
                                   progress=progress) if run else []
         outcomes += [Outcome(m, SKIPPED, 0.0) for m in skipped]
