@@ -10,13 +10,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import dask
+import distributed  # noqa: F401 - its defaults in dask.config before a test sets one
 import nbformat
 import pytest
 from traitlets.config import Config
@@ -25,6 +25,7 @@ from autograder.course import Course
 from autograder.execution.executor import execute_notebook
 from autograder.grade import Submission, autograde, autograde_serial, build_report
 from autograder.execution.limits import Limits
+from autograder.execution.parallel import dask_processes
 from autograder.scoring.scores import read_scores
 from autograder.intake.submission_mix import place_submissions
 
@@ -155,28 +156,8 @@ def free_port() -> int:
 @pytest.fixture
 def dask_scheduler(tmp_path):
     """A `dask scheduler` and two `dask worker` processes on 127.0.0.1; yields the address."""
-    dask = str(Path(sys.executable).parent / "dask")
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    log = open(tmp_path / "dask.log", "w")
-    processes = [subprocess.Popen(
-        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=log, stderr=log)]
-    worker = [dask, "worker", address, "--nthreads", "1",
-              "--memory-limit", "2GiB", "--no-dashboard", "--host", "127.0.0.1"]
-    processes += [subprocess.Popen(worker, stdout=log, stderr=log) for _ in range(2)]
-    try:
-        from distributed import Client
-
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
+    with open(tmp_path / "dask.log", "w") as log, dask_processes(2, log=log) as address:
         yield address
-    finally:
-        for process in processes[::-1]:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        log.close()
 
 
 def untimed(value):

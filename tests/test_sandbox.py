@@ -404,7 +404,7 @@ def test_honest_work_is_not_flagged_under_a_fresh_home(released, tmp_path, monke
 def test_the_notebook_in_the_kernels_folder_holds_no_hidden_tests(tmp_path):
     """nbgrader puts the hidden tests back before grading; the copy a cell can open from
     its working folder must not have them (they still run as the test cell)."""
-    from autograder.execution.executor import SubmissionJob, execute_submission
+    from autograder.execution.executor import kernel_folder
 
     reader = nbformat.v4.new_code_cell(
         "text = open('graded.ipynb').read()\n"
@@ -422,9 +422,10 @@ def test_the_notebook_in_the_kernels_folder_holds_no_hidden_tests(tmp_path):
     config = Config()
     config.Execute.timeout = CELL_TIMEOUT
     config.Execute.allow_errors = True
-    job = SubmissionJob("ann", {"graded.ipynb": nbformat.writes(notebook).encode()},
-                        ["graded.ipynb"], config, MEMORY)
-    result = execute_submission(job)
-    executed = nbformat.reads(result.executed["graded.ipynb"], as_version=4)
+    built = tmp_path / "built"  # nbgrader's folder for the notebook, hidden tests put back
+    built.mkdir()
+    nbformat.write(notebook, built / "graded.ipynb")
+    kernel_folder(built, {}, tmp_path / "work")
+    executed, _ = execute_notebook(notebook, tmp_path / "work", config, MEMORY, tmp_path / "log")
     text = ["".join(o.get("text", "") for o in cell.outputs) for cell in executed.cells]
     assert text == ["hidden visible: False check visible: True\n", "hidden test ran\n"]

@@ -1,9 +1,10 @@
-"""Execute one student's sanitized notebooks under the grading limits (on a Dask worker).
+"""Execute a student's sanitized notebook under the grading limits: nbgrader's Execute step.
 
-In: a ``SubmissionJob``: the folder nbgrader's sanitizing step made for one student (the
-notebooks with their outputs cleared and the tests put back, plus the other files), and the
-course's nbgrader config with the limits in it. Out: a ``SubmissionResult``: each notebook
-executed as nbgrader's own ``Execute`` step would have, and an outcome per notebook.
+``SubmissionExecute`` is the step nbgrader's own autograde runs in place of ``Execute`` on a
+worker (scoring/on_worker.py): it gets the notebook nbgrader sanitized (outputs cleared,
+the tests put back) and returns it executed as nbgrader's ``Execute`` would have, with an
+outcome per notebook. The kernel runs in a folder of its own, where no notebook holds the
+hidden tests.
 
 Where a notebook cannot run to its end (the kernel dies, the notebook runs out of time, the
 kernel stops answering), every code cell from there on gets an error output that names the
@@ -17,6 +18,7 @@ import copy
 import logging
 import math
 import os
+import shutil
 import signal
 import tempfile
 from dataclasses import dataclass, field
@@ -32,7 +34,6 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
-from autograder import bundle
 from autograder.status import STOPPING, Status
 from autograder.scoring import given_data
 from autograder.execution import judge
@@ -70,25 +71,6 @@ class NotebookOutcome:
             self.flags.append([status, reason])
         if self.status == Status.OK or (status in STOPPING and self.status not in STOPPING):
             self.status, self.reason = status, reason
-
-
-@dataclass
-class SubmissionJob:
-    """One student's sanitized submission folder and how to run it."""
-
-    student: str
-    files: dict  # relative path -> bytes: the whole folder, notebooks included
-    notebooks: list  # the notebook file names to execute, in nbgrader's (sorted) order
-    config: Config  # the course's nbgrader config, limits applied (Limits.applied_to)
-    memory: int | None = None  # bytes for the kernel; None: the caller's default
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    executed: dict = field(default_factory=dict)  # notebook file name -> executed JSON
-    outcomes: dict = field(default_factory=dict)  # notebook file name -> NotebookOutcome
-    seconds: float = 0.0
 
 
 def error_output(ename: str, reason: str) -> NotebookNode:
@@ -454,28 +436,53 @@ def without_hidden_tests(nb: NotebookNode) -> bytes:
     return nbformat.writes(nb).encode("utf-8")
 
 
-def execute_submission(job: SubmissionJob, default_memory: int | None = None) -> SubmissionResult:
-    """Write the job's folder to a scratch directory and execute its notebooks there."""
-    started = monotonic()
-    result = SubmissionResult(job.student)
-    memory = job.memory or default_memory
-    # From the files the grader shipped, before any kernel could change their copies.
-    kit = bundle.kit_module(bundle.load_checks(job.files))
-    with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
-        if Sandbox(config=job.config).user:
-            let_pass(scratch)
-        workdir = Path(scratch) / "work"
-        notebooks = {name: nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
-                     for name in job.notebooks}
-        for relative, data in job.files.items():
-            target = workdir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(without_hidden_tests(notebooks[relative])
-                               if relative in notebooks else data)
-        for name, nb in notebooks.items():
-            log_file = Path(scratch) / f"{name}.kernel.log"
-            nb, outcome = execute_notebook(nb, workdir, job.config, memory, log_file, kit)
-            result.executed[name] = nbformat.writes(nb)
-            result.outcomes[name] = outcome
-    result.seconds = round(monotonic() - started, 3)
-    return result
+class SubmissionExecute(GuardedExecute):
+    """The Execute step of nbgrader's autograde on a worker (scoring/on_worker.py).
+
+    A notebook in ``not_run`` is not executed: its cells are marked with the reason. The
+    others run in a kernel folder of their own inside ``scratch``: the files nbgrader put
+    beside the notebook, with ``support`` (nn_utils and the checks, as released) in place of
+    anything the student put at the same top-level names, and every notebook with its hidden
+    tests taken out. ``outcomes`` keeps each notebook's outcome.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.not_run: dict = {}  # notebook file -> (error name, reason)
+        self.outcomes: dict = {}  # notebook file -> NotebookOutcome
+        self.support: dict = {}
+        self.scratch: Path | None = None
+
+    def preprocess(self, nb, resources=None, km=None):
+        name = f"{resources['nbgrader']['notebook']}.ipynb"
+        if name in self.not_run:
+            mark_not_run(nb.cells, *self.not_run[name])
+            return nb, resources
+        with tempfile.TemporaryDirectory(prefix="kernel-", dir=self.scratch) as folder:
+            if self.scratch is not None:
+                let_pass(folder)
+            workdir = Path(folder) / "work"
+            kernel_folder(Path(resources["metadata"]["path"]), self.support, workdir)
+            nb, _ = super().preprocess(nb, {"metadata": {"path": str(workdir)}}, km)
+        self.outcomes[name] = self.outcome
+        return nb, resources
+
+
+def kernel_folder(built: Path, support: dict, workdir: Path) -> None:
+    """Fill ``workdir`` with the files of ``built`` (nbgrader's folder for the notebook),
+    ``support`` in place of the same top-level names, and no hidden test in any notebook."""
+    shipped = {Path(name).parts[0] for name in support}
+    for path in sorted(built.rglob("*")):
+        relative = path.relative_to(built)
+        if not path.is_file() or relative.parts[0] in shipped:
+            continue
+        target = workdir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".ipynb":
+            target.write_bytes(without_hidden_tests(nbformat.read(path, as_version=4)))
+        else:
+            shutil.copyfile(path, target)
+    for relative, data in support.items():
+        target = workdir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
