@@ -137,20 +137,29 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
                 steps["start workers"] = time.time() - started - sum(steps.values())
                 lost, serial["record"] = {}, 0.0
                 for student, result in run_jobs(client, kit, jobs, progress):
-                    if isinstance(result, Submission):
-                        begun = time.time()
+                    begun = time.time()
+                    try:
+                        if not isinstance(result, Submission):
+                            raise result
                         record(course, assignment, kit, result, engine, submissions, log)
-                        serial["record"] += time.time() - begun
-                    else:
-                        lost[student] = result
+                    except Exception as error:  # lost, or a result that was refused
+                        lost[student] = error
+                    serial["record"] += time.time() - begun
                 steps["grade and record"] = time.time() - started - sum(steps.values())
                 cluster = ("none: one after another in the grader's process" if here else
                            f"{len(client.scheduler_info()['workers'])} Dask worker(s) "
                            f"at {client.scheduler.address}")
             for job in jobs:  # graded here, every cell marked with why it did not run
-                if job.student in lost:
+                if job.student not in lost:
+                    continue
+                try:
                     result = grade_student(kit, job, run=False, reason=_lost(lost[job.student]))
-                    record(course, assignment, kit, result, engine, submissions, log)
+                except Exception as error:  # left out of the gradebook: the report names it
+                    log.append(f"[Autograde] ERROR | {job.student} could not be graded even "
+                               f"without running it: {type(error).__name__}: {error}\n")
+                    submissions.append(Submission(job.student))
+                    continue
+                record(course, assignment, kit, result, engine, submissions, log)
         finally:
             engine.dispose()
     (reports / "score.log").write_text("".join(log))
@@ -207,8 +216,9 @@ def collect_jobs(course: Course, assignment: str) -> list[StudentJob]:
     jobs = []
     for student in students:
         folder = course.submitted / student / assignment
+        # a link is not followed: it could point at anything the grader may read
         files = {p.relative_to(folder).as_posix(): p.read_bytes()
-                 for p in sorted(folder.rglob("*")) if p.is_file()}
+                 for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
         jobs.append(StudentJob(student, files, rows.get(student, {})))
     return jobs
 
@@ -217,15 +227,18 @@ def record(course: Course, assignment: str, kit: GradingKit, submission: Submiss
            engine, submissions: list, log: list) -> None:
     """Write one graded submission into the course: its autograded folder (replacing the
     one before, as nbgrader --force does) and its rows in the gradebook."""
+    gradebook_rows.merge(engine, kit.course_id, assignment,
+                         {submission.student: submission.rows})
     folder = course.autograded / submission.student / assignment
     shutil.rmtree(folder, ignore_errors=True)
     for relative, (data, mode) in submission.autograded.items():
         target = folder / relative
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise ValueError(f"{submission.student}'s result names a file outside its "
+                             f"folder: {relative}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         os.chmod(target, mode)
-    gradebook_rows.merge(engine, kit.course_id, assignment,
-                         {submission.student: submission.rows})
     log.append(submission.log)
     submission.autograded, submission.rows, submission.log = {}, {}, ""
     submissions.append(submission)

@@ -90,6 +90,9 @@ def test_pipeline_matches_serial_nbgrader_and_records_every_failure(released, tm
 
     # Count in = count out, and each failure is a row of zeros with its reason.
     assert (report.count_in, report.count_out, report.missing) == (8, 8, [])
+    with parallel.gradebook() as gradebook:  # one submission each, kim's lost job included
+        assert sorted(s.student.id for s in gradebook.find_assignment(ASSIGNMENT).submissions) \
+            == sorted({**COMPARABLE, **TROUBLED})
     status = {s["student"]: s["status"] for s in report.submissions}
     assert status == {"ann": "ok", "bob": "ok", "cid": "ok", "eve": "cell_timeout",
                       "dee": "kernel_died", "fay": "out_of_memory", "gus": "unreadable",

@@ -96,3 +96,20 @@ def test_a_new_student_is_added_with_their_submission(course_gradebook, tmp_path
     with api.Gradebook(course_gradebook, "course") as gradebook:
         assert sorted(s.student.id for s in gradebook.find_assignment("hw1").submissions) \
             == ["ann", "bob", "cid"]
+
+
+def test_a_result_cannot_touch_another_students_rows(course_gradebook):
+    """A worker's result is the rows of one student's submission; rows of anyone else's
+    are refused before anything is written."""
+    ann = rows(course_gradebook)["ann"]
+    bob = rows(course_gradebook)["bob"]
+    engine = create_engine(course_gradebook)
+    forged = [{**ann, "grade": ann["grade"] + bob["grade"]},
+              {**ann, "student": bob["student"]},
+              {**ann, "submitted_assignment": bob["submitted_assignment"]},
+              {**ann, "assignment": [{"id": "x"}]}]
+    for result in forged:
+        with pytest.raises(ValueError, match="rows handed in for ann's hw1"):
+            gradebook_rows.merge(engine, "course", "hw1", {"ann": result})
+    engine.dispose()
+    assert rows(course_gradebook) == {"ann": ann, "bob": bob}

@@ -22,6 +22,12 @@ from autograder.scoring.on_worker import GradingKit, StudentJob, Submission, gra
 if TYPE_CHECKING:
     from distributed import Client
 
+# Dask's profiler samples a worker's threads every 10 ms: on a core its kernel also needs,
+# that cost about 0.2 s of CPU per submission (benchmarks/grading_speed.py). A cluster
+# started with `dask worker` takes the same setting from its environment:
+# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
 # distributed is imported where it is used: grading without Dask (Gradescope's 768 MB
 # container) saves the 25 MB it takes.
 
@@ -32,17 +38,19 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     """A Dask client: on ``scheduler`` (an address such as tcp://127.0.0.1:8786) if given,
     else on a new local cluster of ``workers`` single-threaded worker processes (default:
     one per core), each limited to ``memory`` bytes (default: Dask's share of the RAM)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                      processes=True, memory_limit=memory or "auto", host="127.0.0.1",
-                      # the scheduler's HTTP server takes port 8787 unless told otherwise,
-                      # and a second cluster (another grader) then warns about it
-                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
+    with dask.config.set(WORKER_CONFIG), LocalCluster(
+            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+            memory_limit=memory or "auto", host="127.0.0.1",
+            # the scheduler's HTTP server takes port 8787 unless told otherwise, and a
+            # second cluster (another grader) then warns about it
+            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
         with Client(cluster) as client:
             yield client
 
@@ -62,11 +70,14 @@ def dask_processes(workers: int, memory: str = "2GiB", log=None):
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
     out = log or subprocess.DEVNULL
+    env = dict(os.environ, **{"DASK_" + key.upper().replace(".", "__").replace("-", "_"):
+                              str(value) for key, value in WORKER_CONFIG.items()})
     processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
                                    str(port), "--no-dashboard"], stdout=out, stderr=out)]
     worker = [dask, "worker", address, "--nthreads", "1", "--memory-limit", memory,
               "--no-dashboard", "--host", "127.0.0.1"]
-    processes += [subprocess.Popen(worker, stdout=out, stderr=out) for _ in range(workers)]
+    processes += [subprocess.Popen(worker, stdout=out, stderr=out, env=env)
+                  for _ in range(workers)]
     try:
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(workers, timeout=60)

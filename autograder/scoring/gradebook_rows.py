@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from nbgrader import api
-from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
 
 TABLES = api.Base.metadata.tables
 # One submission of one assignment, parents first (the order rows are inserted in).
@@ -39,10 +39,12 @@ def seed(db_url: str) -> bytes:
         try:
             api.Base.metadata.create_all(bind=target)
             with source.connect() as read, target.begin() as write:
-                version = read.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                write.execute(text("CREATE TABLE alembic_version "
-                                   "(version_num VARCHAR(32) NOT NULL)"))
-                write.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": version})
+                if "alembic_version" in inspect(source).get_table_names():
+                    version = read.execute(text("SELECT version_num FROM alembic_version"))
+                    write.execute(text("CREATE TABLE alembic_version "
+                                       "(version_num VARCHAR(32) NOT NULL)"))
+                    write.execute(text("INSERT INTO alembic_version VALUES (:v)"),
+                                  [{"v": v} for (v,) in version])
                 for name in STRUCTURE:
                     rows = [dict(row._mapping) for row in read.execute(select(TABLES[name]))]
                     if rows:
@@ -90,10 +92,33 @@ def rows_of(connection, course_id: str, assignment: str, students: list) -> dict
     return found
 
 
+def _not_theirs(rows: dict, assignment_id: str | None, student: str) -> str:
+    """What in ``rows`` is not the student's own submission of the assignment ("" if
+    nothing): one job's result may change no other student's rows."""
+    if set(rows) - {"student", *SUBMISSION}:
+        return f"hold other tables: {sorted(set(rows) - {'student', *SUBMISSION})}"
+    if any(row["id"] != student for row in rows.get("student", [])):
+        return "hold another student's row"
+    submissions = {row["id"] for row in rows.get("submitted_assignment", [])
+                   if row["student_id"] == student and row["assignment_id"] == assignment_id}
+    if len(submissions) != len(rows.get("submitted_assignment", [])) or len(submissions) > 1:
+        return "hold a submission that is not theirs, or more than one"
+    notebooks = {row["id"] for row in rows.get("submitted_notebook", [])
+                 if row["assignment_id"] in submissions}
+    if len(notebooks) != len(rows.get("submitted_notebook", [])):
+        return "hold a notebook of another submission"
+    if any(row["notebook_id"] not in notebooks
+           for name in ("grade", "comment") for row in rows.get(name, [])):
+        return "hold a grade or comment of another submission"
+    return ""
+
+
 def put_rows(connection, course_id: str, assignment: str, student: str, rows: dict) -> None:
     """Make ``student``'s rows for ``assignment`` in this gradebook exactly ``rows``: the
     submission rows there before are deleted, the student's row updated or added."""
     assignment_id = _assignment_id(connection, course_id, assignment)
+    if problem := _not_theirs(rows, assignment_id, student):
+        raise ValueError(f"rows handed in for {student}'s {assignment} {problem}")
     sa, sn = TABLES["submitted_assignment"], TABLES["submitted_notebook"]
     theirs = select(sa.c.id).where(sa.c.assignment_id == assignment_id,
                                    sa.c.student_id == student)

@@ -228,6 +228,7 @@ def grade_student(kit: GradingKit, job: StudentJob, *, run: bool = True, reason:
         root = scratch / "course"
         root.mkdir(mode=0o700)  # the sanitized notebooks hold the hidden tests
         folder = root / "submitted" / job.student / kit.assignment
+        folder.mkdir(parents=True)  # also for a submitted folder with no file in it
         _write_tree(job.files, folder)
         _write_tree(kit.source_files, root / "source" / kit.assignment)
         gradebook_rows.write_private(root / "gradebook.db", kit.seed, kit.course_id,
