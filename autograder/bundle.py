@@ -42,7 +42,8 @@ def _tree(folder: Path, prefix: str) -> dict[str, bytes]:
             and "__pycache__" not in p.parts and p.suffix != ".pyc"}
 
 
-def _write(files: dict[str, bytes], folder: Path) -> None:
+def write_files(files: dict[str, bytes], folder: Path) -> None:
+    """Write each relative path -> bytes of ``files`` below ``folder``."""
     for name, data in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +89,7 @@ def write_package(files: dict[str, bytes], folder: Path) -> Path:
     target = folder / "nn_utils"
     if target.exists():
         shutil.rmtree(target)
-    _write(files, folder)
+    write_files(files, folder)
     return target
 
 
@@ -136,7 +137,7 @@ def load_checks(files: dict[str, bytes]) -> types.ModuleType | None:
     key = content_hash({prefix + name: data for name, data in checks.items()})
     if key not in _LOADED:
         folder = Path(tempfile.mkdtemp(prefix=f"nn-checks-{key}-"))
-        _write(checks, folder)
+        write_files(checks, folder)
         _LOADED[key] = _import_package(f"nn_utils.{BUNDLED}_{key}", folder)
     return _LOADED[key]
 

@@ -34,6 +34,7 @@ from nbgrader.utils import setenv
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
+from autograder import bundle
 from autograder.status import STOPPING, Status
 from autograder.scoring import given_data
 from autograder.execution import judge
@@ -482,7 +483,4 @@ def kernel_folder(built: Path, support: dict, workdir: Path) -> None:
             target.write_bytes(without_hidden_tests(nbformat.read(path, as_version=4)))
         else:
             shutil.copyfile(path, target)
-    for relative, data in support.items():
-        target = workdir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    bundle.write_files(support, workdir)

@@ -105,13 +105,6 @@ class Submission:
         return sorted(self.to_run + self.stand_ins)
 
 
-def _write_tree(files: dict, folder: Path) -> None:
-    for relative, data in files.items():
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
 def _read_tree(folder: Path) -> dict:
     """relative path -> (bytes, permission bits) of every file below ``folder``."""
     return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o7777)
@@ -229,8 +222,8 @@ def grade_student(kit: GradingKit, job: StudentJob, *, run: bool = True, reason:
         root.mkdir(mode=0o700)  # the sanitized notebooks hold the hidden tests
         folder = root / "submitted" / job.student / kit.assignment
         folder.mkdir(parents=True)  # also for a submitted folder with no file in it
-        _write_tree(job.files, folder)
-        _write_tree(kit.source_files, root / "source" / kit.assignment)
+        bundle.write_files(job.files, folder)
+        bundle.write_files(kit.source_files, root / "source" / kit.assignment)
         gradebook_rows.write_private(root / "gradebook.db", kit.seed, kit.course_id,
                                      kit.assignment, job.student, job.rows)
         stage(kit, submission, folder)
