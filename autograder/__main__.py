@@ -21,6 +21,7 @@ from autograder.release import bundles_folder, release_assignment
 from autograder.results.report import write_report
 from autograder.execution.sandbox import SandboxUnavailable
 from autograder.scaffold import new_assignment
+from autograder.similarity.settings import THRESHOLD, Settings
 from autograder.scoring.scores import export_grades, format_table, read_scores, write_task_csv
 
 
@@ -147,6 +148,17 @@ def cmd_mutate(args) -> None:
               f"and move the equivalent ones into source/<assignment>/equivalent_mutants.json")
 
 
+def cmd_similarity(args) -> None:
+    from autograder.similarity.run import find_similar
+
+    course = _course(args)
+    page = find_similar(course, args.assignment, Path(args.against) if args.against else None,
+                        Settings(threshold=args.threshold))
+    print(f"wrote {page} and {page.with_suffix('.csv').name} (it changes no grade)")
+    if (page.parent / "report.html").is_file():  # graded: link the new page from the report
+        print(f"wrote {write_report(course, args.assignment)}")
+
+
 def cmd_demo(args) -> None:
     run_demo(_course(args), _named(args) or None)
 
@@ -229,6 +241,18 @@ def main(argv=None) -> int:
                    help="run the mutants listed as equivalent too, and report the listed "
                         "ones a check now kills (they are skipped otherwise)")
     p.set_defaults(run=cmd_mutate)
+
+    p = sub.add_parser("similarity", help="rank every pair of submissions by the code they "
+                                          "share beyond the handout: reports/<assignment>/"
+                                          "similarity.html and .csv; grades are untouched")
+    p.add_argument("assignment", help="a folder of source/")
+    p.add_argument("--against", metavar="FOLDER",
+                   help="known solutions to compare each submission with too (past years, "
+                        "code found online): any layout ./kit collect reads, and .py files")
+    p.add_argument("--threshold", type=float, default=THRESHOLD,
+                   help=f"score (0 to 1) from which a pair is listed for review and gets its "
+                        f"side-by-side page (default: {THRESHOLD})")
+    p.set_defaults(run=cmd_similarity)
 
     p = sub.add_parser("demo", help="release and grade the shipped demo submissions")
     p.add_argument("assignments", nargs="*",

@@ -178,3 +178,26 @@ def test_honest_work_is_never_flagged(demo):
         s["student"]: [] for s in saved["submissions"]}
     assert "Grading flagged nothing." in (course.root / "reports" / assignment /
                                            "report.html").read_text()
+
+
+def test_the_similarity_report_is_linked_from_the_report_and_changes_no_grade(demo):
+    """The demo students all start from the reference solution, so every pair shares most
+    of its code: the page ranks them; the grades stay as they were."""
+    course, _, assignment = demo
+    before = read_scores(course, assignment)
+    grades = (course.root / "grades.csv").read_text()
+    result = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root),
+                             "similarity", assignment], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = course.root / "reports" / assignment
+    assert 'href="similarity.html"' in (folder / "report.html").read_text()
+    assert 'href="report.html"' in (folder / "similarity.html").read_text()
+    after = read_scores(course, assignment)
+    assert {s: {g: c.score for g, c in cells.items()} for s, cells in after.cells.items()} == \
+        {s: {g: c.score for g, c in cells.items()} for s, cells in before.cells.items()}
+    assert (course.root / "grades.csv").read_text() == grades
+    with open(folder / "similarity.csv", newline="") as handle:
+        pairs = {frozenset({r["first"], r["second"]}) for r in csv.DictReader(handle)}
+    students = {p.parent.name for p in course.submitted.glob(f"*/{assignment}")}
+    assert len(pairs) == len(students) * (len(students) - 1) // 2

@@ -103,6 +103,9 @@ cells were edited (grading.json has it all).</p>
 <table><tr><th>student</th><th>notebook</th><th>flag</th><th>reason</th></tr>
 {flags}
 </table>""" if flags else "<p>Grading flagged nothing.</p>")
+    similarity = ('<p><a href="similarity.html">Similarity report</a>: pairs of submissions '
+                  'that share code beyond the handout (it changes no grade).</p>'
+                  if (folder / "similarity.html").is_file() else "")
     page = folder / "report.html"
     page.write_text(f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(assignment)}: grading report</title>
@@ -117,6 +120,7 @@ points per student and task.</p>
 {body}
 </table>
 {flagged}
+{similarity}
 </body></html>
 """, encoding="utf-8")
     return page
