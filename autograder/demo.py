@@ -18,6 +18,7 @@ import nbformat
 from autograder.authoring import fill_solutions, parse_answers, reference_answers
 from autograder.intake import collect as intake_step
 from autograder.course import Course
+from autograder.execution.sandbox import Sandbox, probe
 from autograder.grade import autograde
 from autograder.release import release_assignment
 from autograder.results.report import write_report
@@ -65,6 +66,26 @@ def build_demo_submissions(course: Course, assignment: str, out_dir: Path) -> li
     return written
 
 
+# The demo's submissions are the kit's own code (demo_submissions/), not students': where
+# no sandbox can start (macOS, a Linux account without bubblewrap) the demo grades them
+# without one, and says so; `./kit grade` still refuses students' code there.
+UNSANDBOXED_DEMO = ("the demo grades its own sample submissions, which are the kit's code, "
+                    "where no sandbox can start; students' submissions are still refused "
+                    "there unless the instructor passes --no-sandbox")
+
+
+def demo_sandbox(course: Course) -> bool:
+    """Whether the demo's kernels run in the sandbox: yes wherever it can start, else no,
+    with a notice printed."""
+    problem = probe(Sandbox(config=course.config()))
+    if problem and Sandbox(config=course.config()).enabled:
+        print(f"NOTICE: no sandbox can start here ({problem}).\nNOTICE: the demo grades its "
+              f"own sample submissions (the kit's code) WITHOUT a sandbox; ./kit grade "
+              f"refuses students' code here unless you pass --no-sandbox.", flush=True)
+        return False
+    return True
+
+
 def run_demo(course: Course = Course(), assignments: list[str] | None = None) -> None:
     """Release and grade the demo submissions of ``assignments`` (default: all that have some)."""
     available = demo_assignments(course)
@@ -72,6 +93,7 @@ def run_demo(course: Course = Course(), assignments: list[str] | None = None) ->
     if missing:
         raise ValueError(f"no demo submissions for {', '.join(missing)} (there are some for "
                          f"{', '.join(available)}: {DEMO_SUBMISSIONS}/<assignment>/)")
+    sandboxed = demo_sandbox(course)
     tables = []
     for assignment in assignments or available:
         print(f"== {assignment}: releasing")
@@ -81,7 +103,10 @@ def run_demo(course: Course = Course(), assignments: list[str] | None = None) ->
         intake = intake_step.collect(course, assignment, submissions)
         print(intake.summary())
         print(f"== {assignment}: autograding (nbgrader autograde)")
-        autograde(course, assignment)
+        report = autograde(course, assignment, sandbox=sandboxed,
+                           unsandboxed_because=UNSANDBOXED_DEMO)
+        if not sandboxed:
+            print(f"WARNING: graded {report.sandbox}")
         tables.append(read_scores(course, assignment))
         print(f"report: {write_report(course, assignment)}")
     write_task_csv(tables, course.root / "task_scores.csv")

@@ -97,7 +97,8 @@ class GradingReport:
 
 def autograde(course: Course, assignment: str, *, workers: int | None = None,
               scheduler: str | None = None, limits: Limits = Limits(),
-              progress: bool | None = None, sandbox: bool = True) -> GradingReport:
+              progress: bool | None = None, sandbox: bool = True,
+              unsandboxed_because: str = "") -> GradingReport:
     """Autograde every collected submission of ``assignment`` into the gradebook.
 
     Args:
@@ -107,14 +108,15 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
         limits: per-cell and per-notebook time, memory per worker (limits.py).
         progress: show a progress bar (None: only on a terminal).
         sandbox: False runs the students' code WITHOUT a sandbox (--no-sandbox); so does
-            ``c.Sandbox.enabled = False``. The report says so.
+            ``c.Sandbox.enabled = False``. The report says so, with
+            ``unsandboxed_because`` (default: the instructor's --no-sandbox).
     Raises SandboxUnavailable, before anything is graded, when the sandbox cannot run here
     (or on a worker of ``scheduler``) and nobody opted out of it.
     Raises GradingIncomplete, after writing the report, when count in != count out.
     """
     started = time.time()
     config = limits.applied_to(course.config())
-    isolation = require(Sandbox(config=config), opted_out=not sandbox)
+    isolation = require(Sandbox(config=config), opted_out=not sandbox, how=unsandboxed_because)
     config.Sandbox.enabled = sandbox and Sandbox(config=config).enabled
     reports = course.root / "reports" / assignment
     reports.mkdir(parents=True, exist_ok=True)

@@ -429,15 +429,16 @@ except OSError:
 """
 
 
-def require(sandbox: Sandbox, opted_out: bool = False) -> str:
+def require(sandbox: Sandbox, opted_out: bool = False, how: str = "") -> str:
     """Check the sandbox before grading. Returns how the kernels will run, in words, for
     the report; raises SandboxUnavailable when it cannot run and nobody opted out
-    (``opted_out``: --no-sandbox; or ``c.Sandbox.enabled = False``)."""
+    (``opted_out``: --no-sandbox, or what ``how`` says; or ``c.Sandbox.enabled = False``)."""
     problem = probe(sandbox)
     if opted_out or not sandbox.enabled:
-        how = "--no-sandbox" if opted_out else "c.Sandbox.enabled = False"
+        how = (how or "the instructor opted out (--no-sandbox)") if opted_out else \
+            "the instructor opted out (c.Sandbox.enabled = False)"
         state = f"it could not have run anyway: {problem}" if problem else "it would have run"
-        return f"WITHOUT a sandbox: the instructor opted out ({how}; {state})"
+        return f"WITHOUT a sandbox: {how}; {state}"
     if problem:
         raise SandboxUnavailable(
             f"grading refuses to run students' code without a sandbox: {problem}. Install "

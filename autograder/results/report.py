@@ -72,6 +72,12 @@ def plot_totals(table: ScoreTable, path: Path) -> Path:
     return path
 
 
+def isolation(course: Course, assignment: str) -> str:
+    """How the kernels ran, as grading.json says: in the sandbox, or WITHOUT one and why."""
+    path = course.root / "reports" / assignment / "grading.json"
+    return json.loads(path.read_text()).get("sandbox", "") if path.is_file() else ""
+
+
 def flagged_rows(course: Course, assignment: str) -> list[dict]:
     """Every problem grading flagged (reports/<assignment>/grading.json), by student."""
     path = course.root / "reports" / assignment / "grading.json"
@@ -106,12 +112,18 @@ cells were edited (grading.json has it all).</p>
     similarity = ('<p><a href="similarity.html">Similarity report</a>: pairs of submissions '
                   'that share code beyond the handout (it changes no grade).</p>'
                   if (folder / "similarity.html").is_file() else "")
+    ran = isolation(course, assignment)
+    unsandboxed = (f'<p class="warning"><strong>Graded {html.escape(ran)}.</strong> Nothing '
+                   f"kept the code graded here from the grader's files or network.</p>"
+                   if ran.startswith("WITHOUT") else "")
     page = folder / "report.html"
     page.write_text(f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(assignment)}: grading report</title>
 <style>body {{ font-family: sans-serif; }} td, th {{ padding: 2px 8px; text-align: left; }}
-tr:nth-child(even) {{ background: #f2f2f2; }}</style></head><body>
+tr:nth-child(even) {{ background: #f2f2f2; }}
+.warning {{ background: #fde2e1; border-left: 4px solid #c62828; padding: 6px 10px; }}</style></head><body>
 <h1>{html.escape(assignment)}</h1>
+{unsandboxed}
 <p>{len(table.students)} submissions; grades.csv has the totals, task_scores.csv the
 points per student and task.</p>
 <img src="{plot.name}" alt="distribution of the autograded totals">
