@@ -105,8 +105,8 @@ def run_demo(course: Course = Course(), assignments: list[str] | None = None) ->
         print(f"== {assignment}: autograding (nbgrader autograde)")
         report = autograde(course, assignment, sandbox=sandboxed,
                            unsandboxed_because=UNSANDBOXED_DEMO)
-        if not sandboxed:
-            print(f"WARNING: graded {report.sandbox}")
+        print(f"WARNING: graded {report.sandbox}" if not sandboxed else
+              f"kernels ran in a {report.sandbox.split(':')[0]}")
         tables.append(read_scores(course, assignment))
         print(f"report: {write_report(course, assignment)}")
     write_task_csv(tables, course.root / "task_scores.csv")

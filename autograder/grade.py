@@ -116,8 +116,12 @@ def autograde(course: Course, assignment: str, *, workers: int | None = None,
     """
     started = time.time()
     config = limits.applied_to(course.config())
-    isolation = require(Sandbox(config=config), opted_out=not sandbox, how=unsandboxed_because)
-    config.Sandbox.enabled = sandbox and Sandbox(config=config).enabled
+    chosen = Sandbox(config=config)
+    isolation = require(chosen, opted_out=not sandbox, how=unsandboxed_because)
+    config.Sandbox.enabled = sandbox and chosen.enabled
+    # The backend 'auto' picked, and the engine's options, once for every worker.
+    config.Sandbox.backend, config.Sandbox.engine_arguments = (chosen.backend,
+                                                               chosen.engine_arguments)
     reports = course.root / "reports" / assignment
     reports.mkdir(parents=True, exist_ok=True)
     steps = {}  # seconds per step, for the report

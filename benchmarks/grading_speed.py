@@ -7,8 +7,10 @@ Releases the assignment into a scratch course, generates N submissions (a mix of
 wrong, blank and broken: see autograder/intake/submission_mix.py), and grades them in copies
 of the course: plain ``nbgrader autograde``; the pipeline on a local Dask cluster, with the
 test cells in the kernel as nbgrader runs them; the same on a ``dask scheduler`` and
-``dask worker`` processes started apart, as on a cluster; and the pipeline as it grades by
-default, the test cells run by the judge in the grader's process (judge.py).
+``dask worker`` processes started apart, as on a cluster; the pipeline as it grades by
+default, the test cells run by the judge in the grader's process (judge.py); and, where
+podman can start a sandbox, the pipeline in podman containers instead of bubblewrap (each
+sandbox's execution is printed against bare execution).
 ``--pipeline-only`` grades with the first pipeline alone (for a large N).
 
 The floor is bare execution: nbclient alone (kernel start, the cells, shutdown) running each
@@ -45,6 +47,7 @@ from nbclient.exceptions import DeadKernelError  # noqa: E402
 
 from autograder.course import KIT_ROOT, Course, NbgraderError  # noqa: E402
 from autograder.execution.parallel import dask_processes  # noqa: E402
+from autograder.execution.sandbox import Sandbox, probe  # noqa: E402
 from autograder.grade import autograde, autograde_serial  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
 from autograder.scoring.scores import read_scores  # noqa: E402
@@ -143,7 +146,10 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     assignment, n, workers = options.assignment, options.n, options.workers
     runs = ["pipeline"] if options.pipeline_only else ["serial", "pipeline", "processes",
-                                                       "judge"]
+                                                       "judge", "podman"]
+    podman_problem = probe(Sandbox(backend="podman"))
+    if podman_problem and "podman" in runs:
+        runs.remove("podman")
 
     with tempfile.TemporaryDirectory(prefix="grading-speed-") as scratch:
         scratch = Path(scratch)
@@ -163,7 +169,8 @@ def main(argv=None) -> int:
         for run in runs:
             course = courses[run] = Course(shutil.copytree(base.root, scratch / run))
             with open(course.root / "nbgrader_config.py", "a") as config:
-                config.write(f"\nc.GuardedExecute.trusted_tests = {run == 'judge'}\n")
+                config.write(f"\nc.GuardedExecute.trusted_tests = {run == 'judge'}\n"
+                             f"c.Sandbox.backend = {'podman' if run == 'podman' else 'auto'!r}\n")
             place_submissions(course, assignment, kinds)
         for run in runs:
             print({"serial": "serial nbgrader autograde ...",
@@ -171,7 +178,9 @@ def main(argv=None) -> int:
                    "processes": f"pipeline, a dask scheduler and {workers} dask worker "
                                 "processes ...",
                    "judge": f"pipeline, {workers} Dask workers, test cells run by the "
-                            "judge ..."}[run], flush=True)
+                            "judge ...",
+                   "podman": f"pipeline, {workers} Dask workers, the podman sandbox "
+                             "..."}[run], flush=True)
             if run == "serial":
                 times[run], _ = timed(autograde_serial, courses[run], assignment)
             elif run == "processes":
@@ -242,11 +251,25 @@ def main(argv=None) -> int:
     if "judge" in times:
         print(f"pipeline, judge runs tests    {times['judge']:8.1f} s, "
               f"{100 * (times['judge'] / pipeline - 1):+.1f}% on the pipeline")
+    print(f"sandbox of the pipeline       {report['sandbox'][:60]}")
+    for run in ("pipeline", "podman"):
+        if run not in reports:
+            print(f"podman sandbox                not measured: {podman_problem}")
+            continue
+        seconds = sum(nb["seconds"] for s in reports[run]["submissions"]
+                      for nb in s["notebooks"].values())
+        print(f"execution, {reports[run]['sandbox'].split(' (')[0]:19} {seconds / n:.2f} s per "
+              f"submission, {100 * (seconds / side_total - 1):+.1f}% on bare {workers} at a "
+              f"time, {1000 * (seconds - side_total) / n:+.0f} ms per submission; wall "
+              f"{times[run]:.1f} s")
     if "serial" in runs:
         print(f"every score matched serial    "
               f"{'yes' if not differ['pipeline'] else 'NO: ' + ', '.join(differ['pipeline'])} "
               f"(serial nbgrader left these kinds ungraded: {', '.join(ungraded) or 'none'})")
-    bad = [run for run in ("pipeline", "processes") if differ.get(run)]
+    if "podman" in times:
+        print(f"podman: every score matched   "
+              f"{'yes' if not differ['podman'] else 'NO: ' + ', '.join(differ['podman'])}")
+    bad = [run for run in ("pipeline", "processes", "podman") if differ.get(run)]
     return 1 if bad or failed else 0
 
 

@@ -19,14 +19,15 @@ ASSIGNMENT = "backprop_digits"
 
 @pytest.fixture(scope="module")
 def course_without_sandbox(tmp_path_factory):
-    """A copy of the course whose sandbox program does not exist, as on a machine without
-    bubblewrap; and the output of ``kit demo`` there."""
+    """A copy of the course whose sandbox programs do not exist, as on a machine without
+    bubblewrap or podman; and the output of ``kit demo`` there."""
     root = tmp_path_factory.mktemp("nosandbox") / "course"
     root.mkdir()
     shutil.copytree(KIT / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
     config = (KIT / "nbgrader_config.py").read_text()
     (root / "nbgrader_config.py").write_text(
-        config + "\nc.Sandbox.executable = 'bwrap-is-not-installed-here'\n")
+        config + "\nc.Sandbox.executable = 'bwrap-is-not-installed-here'\n"
+        "c.Sandbox.engine = 'podman-is-not-installed-here'\n")
     result = subprocess.run([sys.executable, "-m", "autograder", "--course", str(root), "demo",
                              ASSIGNMENT], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -22,7 +22,8 @@ from autograder.course import Course
 from autograder.execution.executor import execute_notebook
 from autograder.grade import autograde
 from autograder.execution.limits import Limits
-from autograder.execution.sandbox import Sandbox, SandboxUnavailable, probe
+from autograder.execution.sandbox import (Sandbox, SandboxUnavailable, data_roots, probe,
+                                          python_roots)
 from autograder.scoring.scores import read_scores
 from autograder.intake.submission_mix import place_submissions
 from hostile_submissions import ATTACKS, FIRST_TASK
@@ -35,6 +36,13 @@ PROBLEM = probe(Sandbox())
 pytestmark = [pytest.mark.skipif(PROBLEM != "", reason=f"no working sandbox here: {PROBLEM} "
                                  "(./kit installs Debian's bubblewrap)"),
               pytest.mark.usefixtures("one_blas_thread")]
+
+
+PODMAN = Sandbox(backend="podman")
+PODMAN_PROBLEM = probe(PODMAN)  # and the engine's options that work here
+BACKENDS = [pytest.param("bubblewrap"),
+            pytest.param("podman", marks=pytest.mark.skipif(
+                PODMAN_PROBLEM != "", reason=f"no podman sandbox here: {PODMAN_PROBLEM}"))]
 
 
 @pytest.fixture(scope="module")
@@ -151,10 +159,14 @@ def neutralised(attack, course, notebook, path, listener, untouched, scores) -> 
 
 
 @pytest.mark.slow  # grades a course through nbgrader
-def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp_path, capsys):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp_path, capsys,
+                                                                    backend):
     listener = Listener()
     try:
         course = hostile_course(released, tmp_path / "course", listener.port)
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.Sandbox.backend = {backend!r}\n")
         protected = [course.root / "gradebook.db",
                      course.submitted / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"]
         before = digests(protected[1:])
@@ -167,7 +179,8 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
         listener.close()
 
     saved = json.loads(report.path.read_text())
-    assert saved["sandbox"].startswith("bubblewrap sandbox")
+    named = {"bubblewrap": "bubblewrap sandbox", "podman": "podman container sandbox"}
+    assert saved["sandbox"].startswith(named[backend])
     assert (report.count_in, report.count_out, report.missing) == (len(ATTACKS) + 1,) * 2 + ([],)
     scores = read_scores(course, ASSIGNMENT)
     alone = read_scores(solo, ASSIGNMENT)
@@ -215,10 +228,12 @@ def test_grading_refuses_without_bwrap_unless_told_and_then_says_so(released, tm
         "read_secrets": attack.code.format(course=course.root, other="ann", port=0,
                                            assignment=ASSIGNMENT)})
     with open(course.root / "nbgrader_config.py", "a") as config:
-        config.write("\nc.Sandbox.executable = '/nonexistent/bwrap'\n")
+        config.write("\nc.Sandbox.executable = '/nonexistent/bwrap'\n"
+                     "c.Sandbox.engine = '/nonexistent/podman'\n")
 
     # A bwrap that cannot start a sandbox (as without user namespaces) fails the probe too.
-    assert "could not start a sandbox" in probe(Sandbox(executable="/bin/false"))
+    assert "could not start a sandbox" in probe(Sandbox(executable="/bin/false",
+                                                        backend="bubblewrap"))
     with pytest.raises(SandboxUnavailable, match="refuses.*/nonexistent/bwrap.*--no-sandbox"):
         autograde(course, ASSIGNMENT, workers=1)
     assert not (course.root / "reports" / ASSIGNMENT / "grading.json").exists()
@@ -254,7 +269,8 @@ def run_cells(tmp_path, cells, **sandbox):
     return execute_notebook(notebook, tmp_path / "work", config, MEMORY, tmp_path / "log")
 
 
-def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeypatch, backend):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")
     (tmp_path / "beside.txt").write_text("next to the student's folder")
     executed, outcome = run_cells(tmp_path, [
@@ -264,7 +280,8 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
         "open('big.bin', 'wb').write(b'x' * (2 << 20))",
         "while True:\n    pass",
         "print('never')",
-    ], file_bytes=1 << 20, cpu_seconds=3)
+    ], file_bytes=1 << 20, cpu_seconds=3, backend=backend,
+        engine_arguments=PODMAN.engine_arguments if backend == "podman" else [])
     outputs = [c.outputs for c in executed.cells]
     assert outputs[0][0].text == "the student's own file\n"
     assert (tmp_path / "work" / "new.txt").read_text() == "ok"  # its folder is writable
@@ -272,7 +289,10 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     # data cache it runs with, if they live there; none of the grader's environment.
     beside, home, secret = json.loads(outputs[1][0].text)
     assert beside is False and secret is False
-    assert set(home) <= {".pyenv", ".cache"}
+    home_folder = os.path.expanduser("~").rstrip("/") + "/"
+    shown = {root[len(home_folder):].split("/")[0] for root in python_roots() + data_roots(
+        Sandbox()) if root.startswith(home_folder)}  # e.g. .pyenv, .cache, a clone's .venv
+    assert set(home) <= shown
     assert outputs[2][0].ename == "OSError" and "File too large" in outputs[2][0].evalue
     assert outcome.status == "kernel_died" and "SIGXCPU" in outcome.reason
     assert outputs[4][0].ename == "KernelDied"
@@ -429,3 +449,27 @@ def test_the_notebook_in_the_kernels_folder_holds_no_hidden_tests(tmp_path):
     executed, _ = execute_notebook(notebook, tmp_path / "work", config, MEMORY, tmp_path / "log")
     text = ["".join(o.get("text", "") for o in cell.outputs) for cell in executed.cells]
     assert text == ["hidden visible: False check visible: True\n", "hidden test ran\n"]
+
+
+@pytest.mark.slow  # grades the demo twice through nbgrader
+@pytest.mark.skipif(PODMAN_PROBLEM != "", reason=f"no podman sandbox here: {PODMAN_PROBLEM}")
+def test_the_demo_scores_the_same_cell_by_cell_under_both_backends(released, tmp_path):
+    from autograder.demo import build_demo_submissions
+    from autograder.intake.collect import collect
+
+    scores = {}
+    for backend in ("bubblewrap", "podman"):
+        course = Course(tmp_path / backend)
+        shutil.copytree(released.root, course.root)
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.Sandbox.backend = {backend!r}\n")
+        collect(course, ASSIGNMENT, build_demo_submissions(course, ASSIGNMENT,
+                                                           tmp_path / f"{backend}-in")[0].parent)
+        report = autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
+        assert report.sandbox.startswith({"bubblewrap": "bubblewrap sandbox",
+                                          "podman": "podman container sandbox"}[backend])
+        assert not report.problems(), report.summary()
+        scores[backend] = read_scores(course, ASSIGNMENT)
+    both = scores["bubblewrap"], scores["podman"]
+    assert both[0].students == both[1].students and len(both[0].students) == 6
+    assert both[0].cells == both[1].cells

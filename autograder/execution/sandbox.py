@@ -48,6 +48,7 @@ from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Config, Configurable
 
 from autograder.status import Status
+from autograder.execution import container
 from autograder.execution.cgroups import KernelCgroup, parent_dirs
 
 MiB = 1 << 20
@@ -74,8 +75,20 @@ class SandboxUnavailable(RuntimeError):
 class Sandbox(Configurable):
     """How grading kernels are isolated and limited (``c.Sandbox.NAME`` in nbgrader_config.py)."""
 
-    enabled = Bool(True, help="Run each grading kernel in a bubblewrap sandbox. False grades "
+    enabled = Bool(True, help="Run each grading kernel in a sandbox. False grades "
                    "WITHOUT isolation, and the grading report says so.").tag(config=True)
+    backend = Unicode("auto", help="The sandbox: 'bubblewrap', 'podman' (a container, "
+                      "rootless or as root) or 'auto': bubblewrap where it starts, else "
+                      "podman.").tag(config=True)
+    engine = Unicode("podman", help="The container engine of the podman backend: a name "
+                     "on PATH or a path.").tag(config=True)
+    engine_arguments = List(Unicode(), help="Options of the container engine itself, before "
+                            "'run' (e.g. ['--runtime', 'runc']). Where podman's default "
+                            "runtime cannot start a container and runc can (cgroup v1 "
+                            "machines), the kit uses runc by itself.").tag(config=True)
+    container_root = Unicode("", help="Where the podman backend keeps its skeleton root "
+                             "folder (default: nn-kit/grading-root in the user's cache "
+                             "folder).").tag(config=True)
     executable = Unicode("bwrap", help="The bubblewrap program: a name on PATH or a path "
                          "(Debian package bubblewrap).").tag(config=True)
     cpu_seconds = Integer(1800, help="CPU seconds for each kernel process (RLIMIT_CPU); "
@@ -241,6 +254,41 @@ def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
     return args
 
 
+def container_root(sandbox: Sandbox) -> Path:
+    """Where the podman backend keeps its skeleton root folder (container.skeleton)."""
+    if sandbox.container_root:
+        return Path(sandbox.container_root).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache, "nn-kit", "grading-root")
+
+
+def container_prefix(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
+                     memory: int, total: int, font_lists: list | None = None) -> list[str]:
+    """The podman command line that runs a kernel as ``bwrap_arguments`` does: the same
+    folders, read-only or writable, the same environment and limits (container.py)."""
+    links = {f"/{name}": os.readlink(Path("/", name)) for name in _SYSTEM_LINKS
+             if Path("/", name).is_symlink()}
+    system = ["/usr", *(f"/{name}" for name in _SYSTEM_LINKS
+                        if not Path("/", name).is_symlink() and Path("/", name).is_dir())]
+    etc = [f"/etc/{name}" for name in _ETC if os.path.exists(f"/etc/{name}")]
+    cache = Path(runtime, "matplotlib")
+    cache.mkdir(exist_ok=True)
+    for font_list in _matplotlib_font_cache(environ) if font_lists is None else font_lists:
+        shutil.copy(font_list, cache)
+    return container.container_arguments(
+        [container.engine_path(sandbox.engine) or sandbox.engine, *sandbox.engine_arguments],
+        workdir=workdir,
+        runtime=runtime, read_only=_outermost([*system, *etc, *python_roots(),
+                                               *data_roots(sandbox, environ)]),
+        system_links=links,
+        files=[(str(cache), f"{HOME}/.cache/matplotlib")],
+        environment=sandbox_environment(environ),
+        limits={"cpu_seconds": sandbox.cpu_seconds, "file_bytes": sandbox.file_bytes,
+                "memory": memory, "processes": sandbox.processes, "cpus": sandbox.cpus,
+                "total_memory": total},
+        home=HOME, tmp_bytes=sandbox.tmp_bytes, root=container_root(sandbox))
+
+
 def runtime_folder() -> str:
     """A new private folder for a kernel's connection file and sockets (short enough for
     unix socket paths, which are limited to about 107 bytes)."""
@@ -276,6 +324,7 @@ class KernelSandbox:
     cgroup: KernelCgroup
     prefix: list = field(default_factory=list)
     user: tuple | None = None  # (uid, gid) the kernel runs as (c.Sandbox.user), or None
+    engine: list = field(default_factory=list)  # the engine running it (podman), or none
     seen: dict = field(default_factory=dict)  # the cgroup's event counts already reported
     watched: int = 0  # bytes of the kernel's watch file (kernel_watch.py) already read
 
@@ -341,7 +390,12 @@ class KernelSandbox:
                          for font_list in _matplotlib_font_cache(environ)]
                 hand_over(kernel.runtime, user)
                 hand_over(workdir, user)
-            if isolate:
+            if isolate and sandbox.backend == "podman":
+                kernel.engine = [container.engine_path(sandbox.engine) or sandbox.engine,
+                                 *sandbox.engine_arguments]
+                kernel.prefix = container_prefix(sandbox, workdir, kernel.runtime, environ,
+                                                 memory, total, fonts)
+            elif isolate:
                 nproc = sandbox.processes if "pids" not in cgroup.caps else 0
                 kernel.prefix = bwrap_arguments(sandbox, workdir, kernel.runtime, environ,
                                                 nproc, fonts)
@@ -365,8 +419,11 @@ class KernelSandbox:
         return fresh
 
     def remove(self) -> None:
-        """Remove the cgroup (killing what is left in it) and the runtime folder."""
+        """Remove the cgroup (killing what is left in it), the container (which outlives a
+        killed ``podman run``) and the runtime folder."""
         self.cgroup.remove()
+        if self.engine:
+            container.remove(self.engine, self.runtime)
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
@@ -378,14 +435,56 @@ def exit_status(code: int | None, sandboxed: bool) -> int | None:
     return code
 
 
+BACKENDS = ("bubblewrap", "podman")
+
+
+def choose_backend(sandbox: Sandbox) -> str:
+    """Resolve ``c.Sandbox.backend = 'auto'`` on this machine: bubblewrap where it starts,
+    else podman where it does; set it on ``sandbox`` and return why neither could, or ""."""
+    if sandbox.backend not in ("auto", *BACKENDS):
+        return (f"c.Sandbox.backend is {sandbox.backend!r}; it is one of auto, "
+                f"{', '.join(BACKENDS)}")
+    if sandbox.backend != "auto":
+        return probe(sandbox)
+    problems = []
+    for backend in BACKENDS:
+        sandbox.backend = backend
+        problem = probe(sandbox)
+        if not problem:
+            return ""
+        problems.append(f"{backend}: {problem}")
+    sandbox.backend = BACKENDS[0]
+    return "; ".join(problems)
+
+
 def probe(sandbox: Sandbox) -> str:
     """Why the sandbox cannot run here, or "" if a Python started in it works as it should:
     its folder writable, a file beside that folder invisible, the grader's loopback
-    unreachable. As root, the process limit needs a cgroup (RLIMIT_NPROC ignores root)."""
-    if bwrap_path(sandbox) is None:
+    unreachable. As root, bubblewrap's process limit needs a cgroup (RLIMIT_NPROC ignores
+    root). ``auto`` tries each backend (choose_backend)."""
+    if sandbox.backend == "auto":
+        return choose_backend(sandbox)
+    problem = _probe(sandbox)
+    if problem and sandbox.backend == "podman" and not sandbox.engine_arguments \
+            and "cgroups in hybrid mode" in problem and shutil.which("runc"):
+        sandbox.engine_arguments = ["--runtime", "runc"]  # crun wants cgroup v2 only
+        problem = _probe(sandbox)
+        if problem:
+            sandbox.engine_arguments = []
+    return problem
+
+
+def _probe(sandbox: Sandbox) -> str:
+    name = "bwrap"
+    if sandbox.backend == "podman":
+        name = "podman"
+        if container.engine_path(sandbox.engine) is None:
+            return (f"the container engine {sandbox.engine!r} was not found (install the "
+                    f"Debian package podman)")
+    elif bwrap_path(sandbox) is None:
         return (f"the sandbox program {sandbox.executable!r} was not found (install the "
                 f"Debian package bubblewrap)")
-    if sandbox.processes and "pids" not in parent_dirs() and os.geteuid() == 0:
+    elif sandbox.processes and "pids" not in parent_dirs() and os.geteuid() == 0:
         return ("the process limit cannot be enforced: running as root without a cgroup "
                 "to put kernels in (RLIMIT_NPROC does not apply to root)")
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch, \
@@ -402,13 +501,15 @@ def probe(sandbox: Sandbox) -> str:
                                                      scratch, port],
                                     capture_output=True, text=True, timeout=60, **as_user)
         except (OSError, subprocess.TimeoutExpired) as error:
-            return f"bwrap could not start: {error}"
+            return f"{name} could not start: {error}"
         finally:
             kernel.remove()
         said = " ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
         if result.returncode != 0 or result.stdout.strip() != "sandboxed":
-            return (f"bwrap could not start a sandbox (exit {result.returncode}: "
-                    f"{said or 'no message'}); are user namespaces disabled?")
+            hint = ("are user namespaces disabled?" if name == "bwrap" else
+                    "see podman's message; rootless podman needs /etc/subuid entries")
+            return (f"{name} could not start a sandbox (exit {result.returncode}: "
+                    f"{said or 'no message'}); {hint}")
         if not Path(scratch, "work", "written").is_file():
             return "a kernel in the sandbox cannot write to its own folder"
     return ""
@@ -472,6 +573,16 @@ def describe(sandbox: Sandbox) -> str:
     processes = f"{sandbox.processes} processes ({how})" if sandbox.processes else \
         "no process limit"
     cpus = f", {sandbox.cpus:g} CPU(s) (cgroup)" if sandbox.cpus and "cpu" in caps else ""
+    if sandbox.backend == "podman":
+        engine = " ".join([container.engine_path(sandbox.engine) or sandbox.engine,
+                           *sandbox.engine_arguments])
+        rootless = "rootless" if os.geteuid() else "as root"
+        processes = f"{sandbox.processes} processes" if sandbox.processes else \
+            "no process limit"
+        return (f"podman container sandbox ({engine}, {rootless}): no network, only its own "
+                f"folder writable; {sandbox.cpu_seconds or 'unlimited'} CPU s, {processes}, "
+                f"files up to {sandbox.file_bytes // MiB} MiB, {sandbox.tmp_bytes // MiB} MiB "
+                f"/tmp, {sandbox.output_bytes // 1024} KiB of output per cell")
     return (f"bubblewrap sandbox ({bwrap_path(sandbox)}): no network, only its own folder "
             f"writable; {sandbox.cpu_seconds or 'unlimited'} CPU s, {processes}{cpus}, "
             f"files up to {sandbox.file_bytes // MiB} MiB, {sandbox.tmp_bytes // MiB} MiB "

@@ -115,7 +115,8 @@ cells were edited (grading.json has it all).</p>
     ran = isolation(course, assignment)
     unsandboxed = (f'<p class="warning"><strong>Graded {html.escape(ran)}.</strong> Nothing '
                    f"kept the code graded here from the grader's files or network.</p>"
-                   if ran.startswith("WITHOUT") else "")
+                   if ran.startswith("WITHOUT") else
+                   f"<p>The students' code ran in a {html.escape(ran)}.</p>" if ran else "")
     page = folder / "report.html"
     page.write_text(f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(assignment)}: grading report</title>

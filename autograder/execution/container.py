@@ -1,0 +1,138 @@
+"""The container backend of the grading sandbox: Podman (rootless or as root), for
+machines where bubblewrap cannot run.
+
+It keeps bubblewrap's guarantees with a container engine's options: no network
+(``--network none``), a read-only root (``--read-only``) made of the same read-only binds
+bubblewrap makes (/usr, the few /etc files, the Python environment, the data sets), only
+the kernel's own folder and runtime folder writable, a private size-limited /tmp, no
+capabilities and no privilege gain, the grader's rlimits as the container's ``--ulimit``
+(CPU seconds, file size, data segment, processes, open files) and, where the engine can
+set them, the cgroup limits (processes, memory, CPUs). The kernel watch runs inside as it
+does under bubblewrap: the command is the same.
+
+The image is a skeleton: a folder of empty mount points (``--rootfs``), made once per
+machine from the binds themselves, so nothing is installed twice and nothing drifts from
+pyproject.toml: the container runs the kit's own environment, read-only. It needs no
+image registry.
+
+A container outlives a killed ``podman run``: each kernel's container is named after its
+runtime folder, and removing the kernel's sandbox removes the container.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+MiB = 1 << 20
+NAME_PREFIX = "nn-kit-kernel-"
+OPEN_FILES = 1024  # a kernel opens a few dozen; the engine's default may exceed the grader's
+
+
+def engine_path(engine: str) -> str | None:
+    """The container engine's program, or None if there is none."""
+    return shutil.which(engine)
+
+
+def container_name(runtime: str) -> str:
+    return NAME_PREFIX + os.path.basename(runtime.rstrip("/"))
+
+
+def skeleton(binds: list[str], root: Path, home: str) -> str:
+    """A folder holding an empty directory (or file) for every bind target: the container's
+    root file system, read-only at run time. Made once; more mount points are added when a
+    bind needs one. Those inside ``home`` (a tmpfs in the container) are the engine's."""
+    for target in binds:
+        if target == home or target.startswith(home.rstrip("/") + "/"):
+            continue
+        place = root / target.lstrip("/")
+        if place.exists():
+            continue
+        if os.path.isdir(target):
+            place.mkdir(parents=True, exist_ok=True)
+        else:
+            place.parent.mkdir(parents=True, exist_ok=True)
+            place.touch()
+    for name in ("proc", "dev", "sys", "etc", home.lstrip("/")):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    # The engine gives the tmpfs mounted there this folder's mode (tmpcopyup): a kernel of
+    # the grader's own user id (rootless) must be able to write its home.
+    (root / home.lstrip("/")).chmod(0o1777)
+    return str(root)
+
+
+def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_only: list[str],
+                        system_links: dict[str, str], files: list[tuple[str, str]],
+                        environment: dict[str, str], limits: dict[str, int], home: str,
+                        tmp_bytes: int, root: Path) -> list[str]:
+    """The ``podman run`` (or ``docker run``) command line that runs a kernel like bwrap does.
+
+    Args:
+        engine: the engine's program and its own options.
+        workdir, runtime: the two writable folders (bound at their own paths).
+        read_only: host folders and files bound read-only at their own paths.
+        system_links: symbolic links of the root (``/bin`` -> ``usr/bin``) to recreate.
+        files: (host folder, path inside) pairs bound writable (matplotlib's cache, with
+            the grader's font lists copied in: it must be the kernel's own to be used).
+        environment: the kernel's whole environment.
+        limits: ``cpu_seconds``, ``file_bytes``, ``memory`` (data segment), ``processes``,
+            ``cpus``, ``total_memory`` (0: none).
+        home: the private /tmp that is also $HOME.
+        tmp_bytes: its size.
+        root: where the skeleton root folder is kept.
+    """
+    targets = [*read_only, *(inside for _, inside in files), workdir, runtime]
+    rootfs = skeleton(targets, root, home)
+    for link, points_to in system_links.items():
+        place = Path(rootfs, link.lstrip("/"))
+        if not place.is_symlink() and not place.exists():
+            place.symlink_to(points_to)
+    # --init: a kernel as the container's process 1 would ignore SIGXCPU, the CPU limit's
+    # signal, as process 1 of a namespace ignores every signal it has no handler for.
+    args = [*engine, "run", "--rm", "--init", "--name", container_name(runtime),
+            "--network", "none",
+            "--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges",
+            "--hostname", "grading", "--ipc", "private",
+            "--tmpfs", f"{home}:rw,size={tmp_bytes},mode=1777",
+            "--tmpfs", f"/dev/shm:rw,size={tmp_bytes // 4}",
+            "--ulimit", f"nofile={OPEN_FILES}:{OPEN_FILES}"]
+    if limits.get("cpu_seconds"):
+        seconds = limits["cpu_seconds"]
+        args += ["--ulimit", f"cpu={seconds}:{seconds + 5}"]
+    if limits.get("file_bytes"):
+        args += ["--ulimit", f"fsize={limits['file_bytes']}:{limits['file_bytes']}"]
+    if limits.get("memory"):
+        args += ["--ulimit", f"data={limits['memory']}:{limits['memory']}"]
+    if limits.get("processes"):
+        count = limits["processes"]
+        args += ["--ulimit", f"nproc={count}:{count}"]
+    if os.geteuid() != 0:
+        # Rootless podman runs every container in one user namespace of the user's, where
+        # RLIMIT_NPROC counts the processes of all of them together: one kernel's fork bomb
+        # would stop the next kernel from starting. keep-id gives each container a user
+        # namespace of its own (the kernel runs as the grader's user id in it).
+        args += ["--userns", "keep-id"]
+    if os.geteuid() == 0:  # a rootless engine on cgroup v1 can set no cgroup limits
+        if limits.get("processes"):
+            args += ["--pids-limit", str(limits["processes"])]
+        if limits.get("total_memory"):
+            args += ["--memory", str(limits["total_memory"])]
+        if limits.get("cpus"):
+            args += ["--cpus", f"{limits['cpus']:g}"]
+    for folder in read_only:
+        args += ["-v", f"{folder}:{folder}:ro"]
+    for host, inside in files:
+        args += ["-v", f"{host}:{inside}:rw"]
+    args += ["-v", f"{workdir}:{workdir}:rw", "-v", f"{runtime}:{runtime}:rw",
+             "--workdir", workdir]
+    for name, value in sorted(environment.items()):
+        args += ["--env", f"{name}={value}"]
+    return [*args, "--rootfs", rootfs]
+
+
+def remove(engine: list[str], runtime: str) -> None:
+    """Remove the kernel's container if it is still there (its ``run`` was killed)."""
+    subprocess.run([*engine, "rm", "--force", "--time", "0", container_name(runtime)],
+                   capture_output=True, timeout=60, check=False)
