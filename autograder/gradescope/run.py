@@ -113,8 +113,10 @@ def course_copy(root: Path, settings: Settings, scratch: Path) -> Course:
     course = Course(scratch / "course")
     shutil.copytree(root / "source" / "course", course.root)
     with open(course.root / "nbgrader_config.py", "a") as config:
-        config.write(f"\n# run_autograder: the students' kernels run as this user.\n"
-                     f"c.Sandbox.user = {settings.user!r}\n")
+        config.write(f"\n# run_autograder: the students' kernels run as this user, in\n"
+                     f"# bubblewrap where it starts (Gradescope's image has no podman).\n"
+                     f"c.Sandbox.user = {settings.user!r}\n"
+                     f"c.Sandbox.backend = 'bubblewrap'\n")
 
     return course
 
