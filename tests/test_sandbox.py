@@ -273,22 +273,36 @@ def run_cells(tmp_path, cells, **sandbox):
 def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeypatch, backend):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")
     (tmp_path / "beside.txt").write_text("next to the student's folder")
+    # A file in the container's root folder, where its /tmp is mounted: never copied in.
+    (tmp_path / "root" / "tmp").mkdir(parents=True, mode=0o700)
+    (tmp_path / "root").chmod(0o700)
+    (tmp_path / "root" / "tmp" / "planted.pth").write_text("import os")
     executed, outcome = run_cells(tmp_path, [
         "import json, os\nprint(open('mine.txt').read()); open('new.txt', 'w').write('ok')",
+        "def writable(path):\n    try:\n        open(path, 'w').close()\n        return True\n"
+        "    except OSError:\n        return False\n"
         f"print(json.dumps([os.path.exists({str(tmp_path / 'beside.txt')!r}), "
-        f"os.listdir({os.path.expanduser('~')!r}), 'GRADER_SECRET_TOKEN' in os.environ]))",
+        f"os.listdir({os.path.expanduser('~')!r}), 'GRADER_SECRET_TOKEN' in os.environ, "
+        "[p for p in ('/var/tmp/x', '/run/x', '/usr/x', '/etc/x', '/x') if writable(p)], "
+        "sorted(os.listdir('/tmp'))]))",
         "open('big.bin', 'wb').write(b'x' * (2 << 20))",
         "while True:\n    pass",
         "print('never')",
     ], file_bytes=1 << 20, cpu_seconds=3, backend=backend,
-        engine_arguments=PODMAN.engine_arguments if backend == "podman" else [])
+        engine_arguments=PODMAN.engine_arguments if backend == "podman" else [],
+        container_root=str(tmp_path / "root"))
     outputs = [c.outputs for c in executed.cells]
     assert outputs[0][0].text == "the student's own file\n"
     assert (tmp_path / "work" / "new.txt").read_text() == "ok"  # its folder is writable
     # Beside its folder: nothing; of the grader's home only the Python installation and the
     # data cache it runs with, if they live there; none of the grader's environment.
-    beside, home, secret = json.loads(outputs[1][0].text)
+    beside, home, secret, system, tmp = json.loads(outputs[1][0].text)
     assert beside is False and secret is False
+    assert system == []  # nothing writable beyond its folder and its private /tmp
+    # /tmp starts empty: what is there the kernel made, or holds its folders' mount points
+    mounts = {Path(str(tmp_path)).parts[2]} if str(tmp_path).startswith("/tmp/") else set()
+    assert {n for n in tmp if not n.startswith("kernel-")} - mounts <= {
+        ".cache", ".config", ".ipython", ".local", ".jupyter"}, tmp
     home_folder = os.path.expanduser("~").rstrip("/") + "/"
     shown = {root[len(home_folder):].split("/")[0] for root in python_roots() + data_roots(
         Sandbox()) if root.startswith(home_folder)}  # e.g. .pyenv, .cache, a clone's .venv

@@ -156,7 +156,7 @@ def test_the_page_lists_the_pairs_and_what_it_could_not_read(similarity_run):
     assert page.count('href="similarity/pair-') == 5
     pair = (folder / "similarity" / "pair-0001.html").read_text()
     assert pair.count("<mark>") >= 3 and "never changes a grade" in pair
-    assert not (folder / "report.html").exists()  # not graded: no report to link from
+    assert 'href="report.html"' not in page  # not graded: no report to link back to
 
 
 def _screenshot(page, png):
@@ -202,3 +202,24 @@ def test_a_threshold_outside_0_to_1_is_refused(similarity_run, capsys):
     assert main(["--course", str(course), "similarity", "two_layer_mnist",
                  "--threshold", "50"]) == 1
     assert "a share between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_notebook_with_broken_nbgrader_metadata_is_listed_not_fatal(tmp_path):
+    from autograder.similarity.documents import _read_notebooks
+
+    (release,) = _released("two_layer_mnist")
+    broken = nbformat.from_dict(nbformat.reads(nbformat.writes(release), as_version=4))
+    solution = next(c for c in broken.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    del solution.metadata.nbgrader["grade_id"]  # nbformat's schema does not look at it
+    nbformat.write(broken, tmp_path / "broken.ipynb")
+    nbformat.write(release, tmp_path / "fine.ipynb")
+    unreadable = []
+    assert _read_notebooks([tmp_path / "broken.ipynb"], set(), unreadable, "s1") is None
+    assert unreadable and unreadable[0][0] == "s1/broken.ipynb" and "grade_id" in unreadable[0][1]
+    assert _read_notebooks([tmp_path / "broken.ipynb", tmp_path / "fine.ipynb"], set(), [],
+                           "s1")  # the readable one still counts
+
+
+def test_code_with_a_lone_surrogate_is_fingerprinted():
+    code = "def f(x):\n    s = '\ud800'\n    return [v for v in range(len(s)) if v > x]\n" * 3
+    assert len(kgram_hashes(code, SETTINGS.noise)) == len(code) - SETTINGS.noise + 1

@@ -55,12 +55,20 @@ def skeleton(binds: list[str], root: Path, home: str) -> str:
         else:
             place.parent.mkdir(parents=True, exist_ok=True)
             place.touch()
-    for name in ("proc", "dev", "sys", "etc", home.lstrip("/")):
+    for name in ("proc", "dev", "sys", "etc", "run", home.lstrip("/")):
         (root / name).mkdir(parents=True, exist_ok=True)
-    # The engine gives the tmpfs mounted there this folder's mode (tmpcopyup): a kernel of
-    # the grader's own user id (rootless) must be able to write its home.
-    (root / home.lstrip("/")).chmod(0o1777)
     return str(root)
+
+
+def own_folder(root: Path) -> Path:
+    """``root``, made if missing, refused unless it is a real folder of this user that no
+    one else can write to: what is in it becomes every kernel's root file system."""
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = root.lstat()
+    if root.is_symlink() or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise PermissionError(f"the container sandbox's root folder {root} must be a folder "
+                              f"of this user that others cannot write to")
+    return root
 
 
 def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_only: list[str],
@@ -84,23 +92,31 @@ def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_o
         root: where the skeleton root folder is kept.
     """
     targets = [*read_only, *(inside for _, inside in files), workdir, runtime]
-    rootfs = skeleton(targets, root, home)
+    rootfs = skeleton(targets, own_folder(root), home)
     for link, points_to in system_links.items():
         place = Path(rootfs, link.lstrip("/"))
         if not place.is_symlink() and not place.exists():
-            place.symlink_to(points_to)
+            try:
+                place.symlink_to(points_to)
+            except FileExistsError:  # another kernel's preparation made it just now
+                pass
     # --init: a kernel as the container's process 1 would ignore SIGXCPU, the CPU limit's
     # signal, as process 1 of a namespace ignores every signal it has no handler for.
+    # --read-only-tmpfs=false: no writable /run and /var/tmp of the engine's, which would
+    # have no size limit. notmpcopyup: the private /tmp starts empty, with nothing of the
+    # skeleton's. --http-proxy=false: the grader's proxy settings stay out of the kernel.
     args = [*engine, "run", "--rm", "--init", "--name", container_name(runtime),
-            "--network", "none",
-            "--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges",
+            "--network", "none", "--read-only", "--read-only-tmpfs=false",
+            "--http-proxy=false", "--cap-drop", "all", "--security-opt", "no-new-privileges",
             "--hostname", "grading", "--ipc", "private",
-            "--tmpfs", f"{home}:rw,size={tmp_bytes},mode=1777",
-            "--tmpfs", f"/dev/shm:rw,size={tmp_bytes // 4}",
+            "--tmpfs", f"{home}:rw,size={tmp_bytes},mode=1777,notmpcopyup,U",
+            "--tmpfs", f"/dev/shm:rw,size={tmp_bytes // 4},notmpcopyup",
             "--ulimit", f"nofile={OPEN_FILES}:{OPEN_FILES}"]
     if limits.get("cpu_seconds"):
         seconds = limits["cpu_seconds"]
-        args += ["--ulimit", f"cpu={seconds}:{seconds + 5}"]
+        # --timeout: bubblewrap's --die-with-parent has no equal here; a kernel left idle by
+        # a grader killed outright ends after twice its CPU time (plus 10 minutes) of wall.
+        args += ["--ulimit", f"cpu={seconds}:{seconds + 5}", "--timeout", str(2 * seconds + 600)]
     if limits.get("file_bytes"):
         args += ["--ulimit", f"fsize={limits['file_bytes']}:{limits['file_bytes']}"]
     if limits.get("memory"):

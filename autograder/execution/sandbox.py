@@ -481,6 +481,8 @@ def _probe(sandbox: Sandbox) -> str:
         if container.engine_path(sandbox.engine) is None:
             return (f"the container engine {sandbox.engine!r} was not found (install the "
                     f"Debian package podman)")
+        if sandbox.user:  # the launcher would start podman as that user, with root's flags
+            return "c.Sandbox.user is not supported with the podman backend"
     elif bwrap_path(sandbox) is None:
         return (f"the sandbox program {sandbox.executable!r} was not found (install the "
                 f"Debian package bubblewrap)")
@@ -492,7 +494,10 @@ def _probe(sandbox: Sandbox) -> str:
         let_pass(scratch)
         Path(scratch, "work").mkdir()
         Path(scratch, "outside").touch()
-        kernel = KernelSandbox.prepare(sandbox, str(Path(scratch, "work")), 0)
+        try:
+            kernel = KernelSandbox.prepare(sandbox, str(Path(scratch, "work")), 0)
+        except OSError as error:  # e.g. the container's root folder is not the grader's own
+            return f"{name} could not be prepared: {error}"
         port = str(listener.getsockname()[1])
         try:
             as_user = dict(user=kernel.user[0], group=kernel.user[1], extra_groups=[]) \

@@ -43,7 +43,9 @@ def kgram_hashes(text: str, k: int) -> np.ndarray:
     copydetect hashes with Python's ``hash``, which is salted per process, so a pair's score
     moved by a few hundredths from one run to the next; this is a polynomial hash of the
     characters' code points instead (arithmetic modulo 2**64)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # surrogatepass: a lone surrogate (valid in a notebook's JSON) is a code point like any
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"),
+                          dtype=np.uint32).astype(np.uint64)
     count = len(codes) - k + 1
     if count <= 0:
         return np.array([], dtype=np.int64)

@@ -82,12 +82,14 @@ def _read_notebooks(paths: list[Path], handout_cells: set[str], unreadable: list
     read = False
     for path in paths:
         try:
-            notebook = nbformat.read(path, as_version=4)
+            # nbgrader's metadata is not in nbformat's schema: a notebook that reads may
+            # still hold a solution cell without a grade_id, or a grade_id that is a number
+            found = notebook_parts(nbformat.read(path, as_version=4), handout_cells)
         except Exception as error:  # noqa: BLE001 -- a broken file is listed, never fatal
             unreadable.append((f"{where}/{path.name}", f"{type(error).__name__}: {error}"[:200]))
             continue
         read = True
-        for label, cells in notebook_parts(notebook, handout_cells).items():
+        for label, cells in found.items():
             parts.setdefault(label, []).extend(cells)
     return parts if read else None
 

@@ -83,7 +83,7 @@ Tasks with the most in common come first.</p>
 
 
 def write_csv(pairs: list[Pair], path: Path) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as out:
+    with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as out:
         writer = csv.writer(out)
         writer.writerow(["rank", "first", "second", "score", "share_of_first",
                          "share_of_second", "shared_symbols", "second_is_known_solution"])
@@ -115,7 +115,7 @@ def write_pages(folder: Path, assignment: str, corpus: Corpus, pairs: list[Pair]
         if rank <= paged:
             name = f"pair-{rank:04d}.html"
             (pages / name).write_text(pair_page(assignment, rank, pair, fingerprinter),
-                                      encoding="utf-8")
+                                      encoding="utf-8", errors="backslashreplace")
             link = f'<a href="similarity/{name}">{link}</a>'
         number = rank if rank <= paged else len(over) + rank - paged
         rows.append(f'<tr class="{"over" if rank <= paged else ""}"><td>{number}</td>'
@@ -145,5 +145,5 @@ similarity.csv lists every pair.</p>
 <th>share of second</th><th>shared symbols</th></tr>
 {chr(10).join(rows)}
 </table>
-{skipped}"""), encoding="utf-8")
+{skipped}"""), encoding="utf-8", errors="backslashreplace")
     return page
