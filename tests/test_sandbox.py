@@ -299,8 +299,10 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     beside, home, secret, system, tmp = json.loads(outputs[1][0].text)
     assert beside is False and secret is False
     assert system == []  # nothing writable beyond its folder and its private /tmp
-    # /tmp starts empty: what is there the kernel made, or holds its folders' mount points
-    mounts = {Path(str(tmp_path)).parts[2]} if str(tmp_path).startswith("/tmp/") else set()
+    # /tmp starts empty: what is there the kernel made, or holds the mount points of its
+    # folders, of the Python environment and of the data (a clone under /tmp has them there)
+    mounts = {Path(p).parts[2] for p in [str(tmp_path), *python_roots(), *data_roots(Sandbox())]
+              if p.startswith("/tmp/")}
     assert {n for n in tmp if not n.startswith("kernel-")} - mounts <= {
         ".cache", ".config", ".ipython", ".local", ".jupyter"}, tmp
     home_folder = os.path.expanduser("~").rstrip("/") + "/"
