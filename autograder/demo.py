@@ -77,8 +77,9 @@ UNSANDBOXED_DEMO = ("the demo grades its own sample submissions, which are the k
 def demo_sandbox(course: Course) -> bool:
     """Whether the demo's kernels run in the sandbox: yes wherever it can start, else no,
     with a notice printed."""
-    problem = probe(Sandbox(config=course.config()))
-    if problem and Sandbox(config=course.config()).enabled:
+    settings = Sandbox(config=course.config())
+    problem = probe(settings)
+    if problem and settings.enabled:
         print(f"NOTICE: no sandbox can start here ({problem}).\nNOTICE: the demo grades its "
               f"own sample submissions (the kit's code) WITHOUT a sandbox; ./kit grade "
               f"refuses students' code here unless you pass --no-sandbox.", flush=True)

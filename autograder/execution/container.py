@@ -75,7 +75,7 @@ def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_o
                         system_links: dict[str, str], files: list[tuple[str, str]],
                         environment: dict[str, str], limits: dict[str, int], home: str,
                         tmp_bytes: int, root: Path) -> list[str]:
-    """The ``podman run`` (or ``docker run``) command line that runs a kernel like bwrap does.
+    """The ``podman run`` command line that runs a kernel as bwrap does.
 
     Args:
         engine: the engine's program and its own options.
@@ -130,7 +130,7 @@ def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_o
         # would stop the next kernel from starting. keep-id gives each container a user
         # namespace of its own (the kernel runs as the grader's user id in it).
         args += ["--userns", "keep-id"]
-    if os.geteuid() == 0:  # a rootless engine on cgroup v1 can set no cgroup limits
+    else:  # as root only: a rootless engine on cgroup v1 can set no cgroup limits
         if limits.get("processes"):
             args += ["--pids-limit", str(limits["processes"])]
         if limits.get("total_memory"):

@@ -254,6 +254,11 @@ def bwrap_arguments(sandbox: Sandbox, workdir: str, runtime: str, environ: dict,
     return args
 
 
+def engine_command(sandbox: Sandbox) -> list[str]:
+    """The container engine's program and its own options (``c.Sandbox.engine_arguments``)."""
+    return [container.engine_path(sandbox.engine) or sandbox.engine, *sandbox.engine_arguments]
+
+
 def container_root(sandbox: Sandbox) -> Path:
     """Where the podman backend keeps its skeleton root folder (container.skeleton)."""
     if sandbox.container_root:
@@ -276,10 +281,8 @@ def container_prefix(sandbox: Sandbox, workdir: str, runtime: str, environ: dict
     for font_list in _matplotlib_font_cache(environ) if font_lists is None else font_lists:
         shutil.copy(font_list, cache)
     return container.container_arguments(
-        [container.engine_path(sandbox.engine) or sandbox.engine, *sandbox.engine_arguments],
-        workdir=workdir,
-        runtime=runtime, read_only=_outermost([*system, *etc, *python_roots(),
-                                               *data_roots(sandbox, environ)]),
+        engine_command(sandbox), workdir=workdir, runtime=runtime,
+        read_only=_outermost([*system, *etc, *python_roots(), *data_roots(sandbox, environ)]),
         system_links=links,
         files=[(str(cache), f"{HOME}/.cache/matplotlib")],
         environment=sandbox_environment(environ),
@@ -391,8 +394,7 @@ class KernelSandbox:
                 hand_over(kernel.runtime, user)
                 hand_over(workdir, user)
             if isolate and sandbox.backend == "podman":
-                kernel.engine = [container.engine_path(sandbox.engine) or sandbox.engine,
-                                 *sandbox.engine_arguments]
+                kernel.engine = engine_command(sandbox)
                 kernel.prefix = container_prefix(sandbox, workdir, kernel.runtime, environ,
                                                  memory, total, fonts)
             elif isolate:
@@ -441,11 +443,6 @@ BACKENDS = ("bubblewrap", "podman")
 def choose_backend(sandbox: Sandbox) -> str:
     """Resolve ``c.Sandbox.backend = 'auto'`` on this machine: bubblewrap where it starts,
     else podman where it does; set it on ``sandbox`` and return why neither could, or ""."""
-    if sandbox.backend not in ("auto", *BACKENDS):
-        return (f"c.Sandbox.backend is {sandbox.backend!r}; it is one of auto, "
-                f"{', '.join(BACKENDS)}")
-    if sandbox.backend != "auto":
-        return probe(sandbox)
     problems = []
     for backend in BACKENDS:
         sandbox.backend = backend
@@ -464,6 +461,9 @@ def probe(sandbox: Sandbox) -> str:
     root). ``auto`` tries each backend (choose_backend)."""
     if sandbox.backend == "auto":
         return choose_backend(sandbox)
+    if sandbox.backend not in BACKENDS:
+        return (f"c.Sandbox.backend is {sandbox.backend!r}; it is one of auto, "
+                f"{', '.join(BACKENDS)}")
     problem = _probe(sandbox)
     if problem and sandbox.backend == "podman" and not sandbox.engine_arguments \
             and "cgroups in hybrid mode" in problem and shutil.which("runc"):
@@ -574,21 +574,17 @@ def require_on_workers(client, config: Config) -> None:
 def describe(sandbox: Sandbox) -> str:
     """The sandbox and its limits, in words."""
     caps = parent_dirs()
-    how = "cgroup" if "pids" in caps else "RLIMIT_NPROC"
-    processes = f"{sandbox.processes} processes ({how})" if sandbox.processes else \
-        "no process limit"
-    cpus = f", {sandbox.cpus:g} CPU(s) (cgroup)" if sandbox.cpus and "cpu" in caps else ""
     if sandbox.backend == "podman":
-        engine = " ".join([container.engine_path(sandbox.engine) or sandbox.engine,
-                           *sandbox.engine_arguments])
-        rootless = "rootless" if os.geteuid() else "as root"
-        processes = f"{sandbox.processes} processes" if sandbox.processes else \
-            "no process limit"
-        return (f"podman container sandbox ({engine}, {rootless}): no network, only its own "
-                f"folder writable; {sandbox.cpu_seconds or 'unlimited'} CPU s, {processes}, "
-                f"files up to {sandbox.file_bytes // MiB} MiB, {sandbox.tmp_bytes // MiB} MiB "
-                f"/tmp, {sandbox.output_bytes // 1024} KiB of output per cell")
-    return (f"bubblewrap sandbox ({bwrap_path(sandbox)}): no network, only its own folder "
+        what = (f"podman container sandbox ({' '.join(engine_command(sandbox))}, "
+                f"{'rootless' if os.geteuid() else 'as root'})")
+        how = cpus = ""  # podman's own limits (container.py)
+    else:
+        what = f"bubblewrap sandbox ({bwrap_path(sandbox)})"
+        how = " (cgroup)" if "pids" in caps else " (RLIMIT_NPROC)"
+        cpus = f", {sandbox.cpus:g} CPU(s) (cgroup)" if sandbox.cpus and "cpu" in caps else ""
+    processes = f"{sandbox.processes} processes{how}" if sandbox.processes else \
+        "no process limit"
+    return (f"{what}: no network, only its own folder "
             f"writable; {sandbox.cpu_seconds or 'unlimited'} CPU s, {processes}{cpus}, "
             f"files up to {sandbox.file_bytes // MiB} MiB, {sandbox.tmp_bytes // MiB} MiB "
             f"/tmp, {sandbox.output_bytes // 1024} KiB of output per cell")

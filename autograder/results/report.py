@@ -72,19 +72,16 @@ def plot_totals(table: ScoreTable, path: Path) -> Path:
     return path
 
 
-def isolation(course: Course, assignment: str) -> str:
-    """How the kernels ran, as grading.json says: in the sandbox, or WITHOUT one and why."""
+def grading_record(course: Course, assignment: str) -> dict:
+    """reports/<assignment>/grading.json as a dict (empty before any grading)."""
     path = course.root / "reports" / assignment / "grading.json"
-    return json.loads(path.read_text()).get("sandbox", "") if path.is_file() else ""
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def flagged_rows(course: Course, assignment: str) -> list[dict]:
-    """Every problem grading flagged (reports/<assignment>/grading.json), by student."""
-    path = course.root / "reports" / assignment / "grading.json"
-    if not path.is_file():
-        return []
+def flagged_rows(record: dict) -> list[dict]:
+    """Every problem grading flagged (``record``: grading.json), by student."""
     return [{"student": entry["student"], **flag}
-            for entry in json.loads(path.read_text())["submissions"]
+            for entry in record.get("submissions", [])
             for flag in entry.get("flags", [])]
 
 
@@ -95,6 +92,7 @@ def write_report(course: Course, assignment: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     plot = plot_totals(table, folder / "score_distribution.png")
     rows = question_rows(table, failure_messages(course, assignment))
+    record = grading_record(course, assignment)
     body = "\n".join(
         f"<tr><td>{html.escape(r['question'])}</td><td>{r['max']:g}</td>"
         f"<td>{r['mean']:.2f}</td><td>{100 * r['full']:.0f}%</td>"
@@ -102,7 +100,7 @@ def write_report(course: Course, assignment: str) -> Path:
     flags = "\n".join(
         f"<tr><td>{html.escape(f['student'])}</td><td>{html.escape(f['notebook'])}</td>"
         f"<td>{html.escape(f['status'])}</td><td>{html.escape(f['reason'])}</td></tr>"
-        for f in flagged_rows(course, assignment))
+        for f in flagged_rows(record))
     flagged = (f"""<h2>Flagged by grading</h2>
 <p>What the sandbox stopped, what the kernel's watch saw and which of the assignment's
 cells were edited (grading.json has it all).</p>
@@ -112,7 +110,7 @@ cells were edited (grading.json has it all).</p>
     similarity = ('<p><a href="similarity.html">Similarity report</a>: pairs of submissions '
                   'that share code beyond the handout (it changes no grade).</p>'
                   if (folder / "similarity.html").is_file() else "")
-    ran = isolation(course, assignment)
+    ran = record.get("sandbox", "")  # how the kernels ran: in which sandbox, or WITHOUT one
     unsandboxed = (f'<p class="warning"><strong>Graded {html.escape(ran)}.</strong> Nothing '
                    f"kept the code graded here from the grader's files or network.</p>"
                    if ran.startswith("WITHOUT") else
@@ -122,7 +120,8 @@ cells were edited (grading.json has it all).</p>
 <html><head><meta charset="utf-8"><title>{html.escape(assignment)}: grading report</title>
 <style>body {{ font-family: sans-serif; }} td, th {{ padding: 2px 8px; text-align: left; }}
 tr:nth-child(even) {{ background: #f2f2f2; }}
-.warning {{ background: #fde2e1; border-left: 4px solid #c62828; padding: 6px 10px; }}</style></head><body>
+.warning {{ background: #fde2e1; border-left: 4px solid #c62828; padding: 6px 10px; }}
+</style></head><body>
 <h1>{html.escape(assignment)}</h1>
 {unsandboxed}
 <p>{len(table.students)} submissions; grades.csv has the totals, task_scores.csv the

@@ -4,8 +4,8 @@ copydetect tokenizes Python with Pygments and writes every name as one letter an
 comments and white space, so renamed variables and functions, comments, blank lines and
 formatting change nothing; it hashes each run of ``noise`` symbols of that text, keeps a
 guaranteed sample of the hashes (winnowing) and compares the sets, so reordered functions
-and methods still share theirs. Hashes the
-handout also has are dropped before anything is compared, so nobody matches on it.
+and methods still share theirs. Hashes the handout also has are dropped before anything
+is compared, so nobody matches on it.
 
 A pair's score is the mean of its two shares: the part of each side's fingerprinted code
 that the other side has too (0 to 1).

@@ -132,18 +132,19 @@ def _known_notebooks(course: Course, assignment: str, path: Path, cells: set[str
     return documents
 
 
-def reference_documents(course: Course, assignment: str, path: Path) -> Corpus:
+def reference_documents(course: Course, assignment: str, path: Path,
+                        handout: list[str]) -> Corpus:
     """Known solutions in ``path``: whatever the intake reads (student folders, notebooks
     named by student, an LMS download, a submitted/ tree, zips of those), and every plain
-    ``.py`` file, each a document of its own; ``path`` may be one .py file."""
+    ``.py`` file, each a document of its own; ``path`` may be one .py file. ``handout``:
+    the release's code cells (handout_code)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"known solutions not found: {path}")
     unreadable: list = []
     documents = []
     if path.is_dir() or path.suffix == ".zip":
-        cells = set(handout_code(course, assignment))
-        documents = _known_notebooks(course, assignment, path, cells, unreadable)
+        documents = _known_notebooks(course, assignment, path, set(handout), unreadable)
     scripts = sorted(path.rglob("*.py")) if path.is_dir() else (
         [path] if path.suffix == ".py" else [])
     if not documents and not scripts:

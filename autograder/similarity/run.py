@@ -22,7 +22,7 @@ def find_similar(course: Course, assignment: str, against: Path | None = None,
     if not corpus.documents:
         raise FileNotFoundError(f"no submissions of {assignment} in {course.submitted}: "
                                 f"collect them first (./kit collect {assignment} PATH)")
-    known = reference_documents(course, assignment, against) if against else None
+    known = reference_documents(course, assignment, against, corpus.handout) if against else None
     started = time.perf_counter()
     fingerprinter = Fingerprinter(corpus.handout, settings)
     pairs = score_pairs(corpus, fingerprinter, known)
