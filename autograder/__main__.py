@@ -13,6 +13,7 @@ from autograder.authoring import build_assignment
 from autograder.intake.collect import collect
 from autograder.course import Course, NbgraderError
 from autograder.demo import run_demo
+from autograder.image.build import BOOTSTRAPPED, ImageError
 from autograder.gradescope.results import VISIBILITIES
 from autograder.results.feedback import write_feedback
 from autograder.grade import GradingIncomplete, autograde
@@ -163,6 +164,26 @@ def cmd_demo(args) -> None:
     run_demo(_course(args), _named(args) or None)
 
 
+def cmd_image(args) -> int:
+    from autograder.image.build import GradingImage, bootstrap_base, build_image
+    from autograder.image.run import image_engine, run_in_image
+
+    course = _course(args)
+    settings = GradingImage(config=course.config())
+    engine = image_engine(course, args.engine or settings.engine)
+    if args.action == "base":
+        print(f"made {bootstrap_base(engine, args.suite, args.mirror)}: build on it with "
+              f"./kit image build --base {BOOTSTRAPPED}:{args.suite}, or set "
+              f"c.GradingImage.base = '{BOOTSTRAPPED}:{args.suite}' in nbgrader_config.py")
+        return 0
+    tag = build_image(engine, args.base or settings.base or None)
+    if args.action == "build":
+        print(f"built {tag}; grade in it: ./kit image run -- grade ASSIGNMENT SUBMISSIONS")
+        return 0
+    arguments = args.arguments[1:] if args.arguments[:1] == ["--"] else args.arguments
+    return run_in_image(engine, tag, course.root, arguments)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="kit", description=__doc__)
     parser.add_argument("--course", help="course directory (default: this repository)")
@@ -259,15 +280,36 @@ def main(argv=None) -> int:
                    help="only these (default: every assignment with demo submissions)")
     p.set_defaults(run=cmd_demo)
 
+    p = sub.add_parser("image", help="the kit in a Linux container image, for graders on "
+                                     "macOS or Windows: build it, or run a kit command in it")
+    actions = p.add_subparsers(dest="action", required=True)
+    build = actions.add_parser("build", help="build the grading image (once per course and "
+                                             "kit version)")
+    run = actions.add_parser("run", help="build the image if needed, then run a kit command "
+                                         "in it: ./kit image run -- grade A SUBMISSIONS")
+    run.add_argument("arguments", nargs=argparse.REMAINDER, help="the kit command, after --")
+    base = actions.add_parser("base", help="make a Debian base image with debootstrap (as "
+                                           "root), where no image registry is reachable")
+    base.add_argument("--suite", default="bookworm", help="the Debian release")
+    base.add_argument("--mirror", default="http://deb.debian.org/debian",
+                      help="the Debian mirror")
+    for action in (build, run, base):
+        action.add_argument("--engine", help="podman (default) or docker "
+                                              "(c.GradingImage.engine)")
+    for action in (build, run):
+        action.add_argument("--base", help="the image to build on (c.GradingImage.base; "
+                                           "default: python:3.X-slim-bookworm of this "
+                                           "Python's version)")
+    p.set_defaults(run=cmd_image)
+
     args = parser.parse_args(argv)
     try:
         _named(args)  # an unknown name is an error before anything runs
-        args.run(args)
+        return args.run(args) or 0
     except (NbgraderError, GradingIncomplete, ExportError, FileNotFoundError,
-            ValueError, SandboxUnavailable) as error:
+            ValueError, SandboxUnavailable, ImageError) as error:
         print(f"kit: {error}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ of the course: plain ``nbgrader autograde``; the pipeline on a local Dask cluste
 test cells in the kernel as nbgrader runs them; the same on a ``dask scheduler`` and
 ``dask worker`` processes started apart, as on a cluster; the pipeline as it grades by
 default, the test cells run by the judge in the grader's process (judge.py); and, where
-podman can start a sandbox, the pipeline in podman containers instead of bubblewrap (each
-sandbox's execution is printed against bare execution).
+podman can start a sandbox, the pipeline in podman containers instead of bubblewrap; and,
+where this kit's grading image is built (./kit image build), the pipeline run in it by
+``./kit image run`` (each one's execution is printed against bare execution).
 ``--pipeline-only`` grades with the first pipeline alone (for a large N).
 
 The floor is bare execution: nbclient alone (kernel start, the cells, shutdown) running each
@@ -49,6 +50,9 @@ from autograder.course import KIT_ROOT, Course, NbgraderError  # noqa: E402
 from autograder.execution.parallel import dask_processes  # noqa: E402
 from autograder.execution.sandbox import Sandbox, probe  # noqa: E402
 from autograder.grade import autograde, autograde_serial  # noqa: E402
+from autograder.image.build import (BOOTSTRAPPED, GradingImage, ImageError,  # noqa: E402
+                                    image_exists, image_tag)
+from autograder.image.run import image_engine, run_in_image  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
 from autograder.scoring.scores import read_scores  # noqa: E402
 from autograder.intake.submission_mix import place_submissions  # noqa: E402
@@ -128,6 +132,29 @@ def differing(expected: Course, got: Course, assignment: str, students: list) ->
     return [s for s in graded if a.cells.get(s) != b.cells.get(s)]
 
 
+def built_image(course: Course) -> tuple[list, str, str]:
+    """(engine, tag, "") of this kit's grading image, on the course's base or the
+    bootstrapped one, where it is built; else ([], "", why not)."""
+    try:
+        engine = image_engine(course, GradingImage(config=course.config()).engine)
+    except ImageError as error:
+        return [], "", str(error)
+    for base in (GradingImage(config=course.config()).base or None, f"{BOOTSTRAPPED}:bookworm"):
+        tag = image_tag(base)
+        if image_exists(engine, tag):
+            return engine, tag, ""
+    return [], "", "no grading image of this kit is built (./kit image build)"
+
+
+def in_image(engine: list, tag: str, course: Course, assignment: str, workers: int) -> Path:
+    """Grade in the grading image; the grading record's path."""
+    code = run_in_image(engine, tag, course.root, ["autograde", assignment,
+                                                   "--workers", str(workers)])
+    if code != 0:
+        raise NbgraderError(f"./kit image run -- autograde exited {code}")
+    return course.root / "reports" / assignment / "grading.json"
+
+
 def amdahl(fixed: float, serial: float, parallel: float, n: int, cores: int) -> float:
     """Predicted wall time: the fixed cost, the serial part of each submission, and the
     parallel part spread over the cores (in whole rounds: the last round waits for its
@@ -150,6 +177,9 @@ def main(argv=None) -> int:
     podman_problem = probe(Sandbox(backend="podman"))
     if podman_problem and "podman" in runs:
         runs.remove("podman")
+    engine, tag, image_problem = built_image(Course())
+    if not options.pipeline_only and not image_problem:
+        runs.append("image")
 
     with tempfile.TemporaryDirectory(prefix="grading-speed-") as scratch:
         scratch = Path(scratch)
@@ -180,9 +210,14 @@ def main(argv=None) -> int:
                    "judge": f"pipeline, {workers} Dask workers, test cells run by the "
                             "judge ...",
                    "podman": f"pipeline, {workers} Dask workers, the podman sandbox "
-                             "..."}[run], flush=True)
+                             "...",
+                   "image": f"pipeline, {workers} Dask workers, in the grading image "
+                            f"{tag} ..."}[run], flush=True)
             if run == "serial":
                 times[run], _ = timed(autograde_serial, courses[run], assignment)
+            elif run == "image":
+                times[run], reports[run] = timed(in_image, engine, tag, courses[run],
+                                                 assignment, workers)
             elif run == "processes":
                 with dask_processes(workers) as address:
                     times[run], reports[run] = timed(autograde, courses[run], assignment,
@@ -191,7 +226,8 @@ def main(argv=None) -> int:
                 times[run], reports[run] = timed(autograde, courses[run], assignment,
                                                  workers=workers, progress=False)
             if run in reports and not isinstance(reports[run], Exception):
-                reports[run] = json.loads(reports[run].path.read_text())
+                path = reports[run] if run == "image" else reports[run].path
+                reports[run] = json.loads(path.read_text())
         students = sorted(kinds)
         differ = {run: differing(courses["serial" if "serial" in runs else "pipeline"],
                                  courses[run], assignment, students)
@@ -252,13 +288,15 @@ def main(argv=None) -> int:
         print(f"pipeline, judge runs tests    {times['judge']:8.1f} s, "
               f"{100 * (times['judge'] / pipeline - 1):+.1f}% on the pipeline")
     print(f"sandbox of the pipeline       {report['sandbox'][:60]}")
-    for run in ("pipeline", "podman"):
+    for run in ("pipeline", "podman", "image"):
         if run not in reports:
-            print(f"podman sandbox                not measured: {podman_problem}")
+            why = podman_problem if run == "podman" else image_problem
+            print(f"{run:29} not measured: {why}")
             continue
         seconds = sum(nb["seconds"] for s in reports[run]["submissions"]
                       for nb in s["notebooks"].values())
-        print(f"execution, {reports[run]['sandbox'].split(' (')[0]:19} {seconds / n:.2f} s per "
+        label = reports[run]['sandbox'].split(' (')[0] + (" in the image" if run == "image" else "")
+        print(f"execution, {label:19} {seconds / n:.2f} s per "
               f"submission, {100 * (seconds / side_total - 1):+.1f}% on bare {workers} at a "
               f"time, {1000 * (seconds - side_total) / n:+.0f} ms per submission; wall "
               f"{times[run]:.1f} s")
@@ -266,10 +304,11 @@ def main(argv=None) -> int:
         print(f"every score matched serial    "
               f"{'yes' if not differ['pipeline'] else 'NO: ' + ', '.join(differ['pipeline'])} "
               f"(serial nbgrader left these kinds ungraded: {', '.join(ungraded) or 'none'})")
-    if "podman" in times:
-        print(f"podman: every score matched   "
-              f"{'yes' if not differ['podman'] else 'NO: ' + ', '.join(differ['podman'])}")
-    bad = [run for run in ("pipeline", "processes", "podman") if differ.get(run)]
+    for run in ("podman", "image"):
+        if run in times:
+            print(f"{run + ': every score matched':29} "
+                  f"{'yes' if not differ[run] else 'NO: ' + ', '.join(differ[run])}")
+    bad = [run for run in ("pipeline", "processes", "podman", "image") if differ.get(run)]
     return 1 if bad or failed else 0
 
 

@@ -61,8 +61,8 @@ def pytest_configure(config):
 # The modules that take longest (minutes each: whole demos, Gradescope's installed zip,
 # trainings), started first so that the two workers finish together; xdist hands out
 # whole files in collection order (pyproject.toml: --dist loadfile --no-loadscope-reorder).
-LONGEST_FIRST = ("test_end_to_end_fc_nets_cifar.py", "test_end_to_end_two_layer_mnist.py",
-                 "test_gradescope_assignments.py", "test_two_layer_mnist.py",
+LONGEST_FIRST = ("test_end_to_end_fc_nets_cifar.py", "test_grading_image.py",
+                 "test_end_to_end_two_layer_mnist.py", "test_gradescope_assignments.py", "test_two_layer_mnist.py",
                  "test_gradescope.py", "test_end_to_end_nn_framework.py",
                  "test_end_to_end_backprop_digits.py")
 

@@ -4,14 +4,11 @@ Real parts: bubblewrap, nbgrader, kernels, a Dask LocalCluster, a TCP listener o
 grader's loopback. The hostile suite is tests/hostile_submissions.py.
 """
 
-import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import nbformat
@@ -26,9 +23,12 @@ from autograder.execution.sandbox import (Sandbox, SandboxUnavailable, data_root
                                           python_roots)
 from autograder.scoring.scores import read_scores
 from autograder.intake.submission_mix import place_submissions
-from hostile_submissions import ATTACKS, FIRST_TASK
+from hostile_submissions import ATTACKS
+from hostile_verdict import (Listener, assert_contained, autograded, digests, hostile_course,
+                             printed)
 
 ASSIGNMENT = "backprop_digits"
+NAMED = {"bubblewrap": "bubblewrap sandbox", "podman": "podman container sandbox"}
 CELL_TIMEOUT = 20  # seconds: well above any cell of the assignment on a busy machine
 MEMORY = 2 << 30  # bytes per kernel: the memory bomb's ceiling
 
@@ -54,110 +54,6 @@ def released(tmp_path_factory):
                            CELL_TIMEOUT)
 
 
-class Listener:
-    """A TCP server on the grader's 127.0.0.1 that counts the connections it gets."""
-
-    def __init__(self):
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:  # closed
-                return
-            self.connections += 1
-            connection.close()
-
-    def close(self):
-        self.server.close()
-
-
-def hostile_course(released, where: Path, port: int) -> Course:
-    """A copy of ``released`` with "ann" (correct) and one student per attack."""
-    shutil.copytree(released.root, where)
-    course = Course(where)
-    code = {a.name: a.code.format(course=where, other="ann", port=port, assignment=ASSIGNMENT)
-            for a in ATTACKS}
-    place_submissions(course, ASSIGNMENT, {"ann": "correct", **{a.name: a.name for a in ATTACKS}},
-                      trouble=code)
-    for attack in ATTACKS:
-        if attack.edit is not None:
-            path = course.submitted / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-            notebook = nbformat.read(path, as_version=4)
-            attack.edit(notebook)
-            nbformat.write(notebook, path)
-    return course
-
-
-def autograded(course, student):
-    path = course.autograded / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    return path, nbformat.read(path, as_version=4)
-
-
-def printed(notebook) -> str:
-    return "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []) if o.output_type == "stream")
-
-
-def error_names(notebook) -> set:
-    return {o.ename for c in notebook.cells if c.cell_type == "code"
-            for o in c.get("outputs", []) if o.output_type == "error"}
-
-
-def digests(paths) -> dict:
-    return {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
-
-
-def neutralised(attack, course, notebook, path, listener, untouched, scores) -> bool:
-    """Whether the attack achieved nothing of what it tried (its own check)."""
-    text = printed(notebook)
-    if attack.name == "equals_anything":
-        # The judge compares what the liar returns with its own numpy: the Affine checks it
-        # aims at fail (and so do those of the network built from it).
-        return all(scores.cells["equals_anything"][g].score == 0 for g in FIRST_TASK)
-    if attack.name == "quiet_probe":  # and the kill left the kernel and the grader running
-        return ("quietly got 0 things" in text and listener.connections == 0
-                and not error_names(notebook) & {"KernelDied", "WorkerLost"}
-                and scores.graded_total("quiet_probe") == scores.graded_total("ann"))
-    if attack.name == "edit_cells":
-        # The assignment's own test and points were used, and the deleted test gave 0.
-        forged, honest = scores.cells["edit_cells"], scores.cells["ann"]
-        return (forged["affine-check"].max_score == honest["affine-check"].max_score
-                and forged["affine-hidden"].score == 0
-                and forged["relu-check"] == honest["relu-check"])
-    if attack.name == "read_secrets":
-        return "leaked 0 of 4 files" in text
-    if attack.name == "write_others":
-        return "wrote into 0 of" in text and untouched
-    if attack.name == "network":
-        return listener.connections == 0
-    if attack.name == "fork_bomb":
-        started = int(text.split("started ")[1].split()[0])
-        return started < Sandbox().processes
-    if attack.name == "big_output":
-        return path.stat().st_size < 2 << 20 and "output cut" in text
-    if attack.name == "memory_bomb":
-        return "MemoryError" in error_names(notebook)
-    if attack.name == "ask_input":
-        return "StdinNotImplementedError" in error_names(notebook)
-    if attack.name == "sys_exit":
-        return "SystemExit" in error_names(notebook)
-    if attack.name == "os_exit":
-        return "KernelDied" in error_names(notebook)
-    if attack.name in ("patch_checker", "fake_allclose"):
-        # The judge ran the checks with the grader's nn_utils and numpy: the correct work
-        # under the fake scores exactly as without it. (Over wrong work, where a fake would
-        # pay, tests/test_kernel_attacks.py shows that it earns nothing.)
-        return scores.cells[attack.name] == scores.cells["ann"]
-    if attack.name == "infinite_loop":
-        return "CellTimeoutError" in error_names(notebook)
-    raise AssertionError(f"no check for {attack.name}")
-
-
 @pytest.mark.slow  # grades a course through nbgrader
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp_path, capsys,
@@ -179,44 +75,9 @@ def test_hostile_submissions_are_contained_flagged_and_harm_no_one(released, tmp
         listener.close()
 
     saved = json.loads(report.path.read_text())
-    named = {"bubblewrap": "bubblewrap sandbox", "podman": "podman container sandbox"}
-    assert saved["sandbox"].startswith(named[backend])
-    assert (report.count_in, report.count_out, report.missing) == (len(ATTACKS) + 1,) * 2 + ([],)
-    scores = read_scores(course, ASSIGNMENT)
-    alone = read_scores(solo, ASSIGNMENT)
-    # The correct submission in the same run: exactly its solo score, cell by cell.
-    assert scores.cells["ann"] == alone.cells["ann"]
-    assert scores.graded_total("ann")[0] == scores.graded_total("ann")[1] > 0
-    untouched = digests(protected[1:]) == before
-    entries = {s["student"]: s for s in saved["submissions"]}
-    assert entries["ann"]["status"] == "ok" and entries["ann"]["flags"] == []
-
-    rows = []
-    for attack in ATTACKS:
-        path, notebook = autograded(course, attack.name)
-        entry = entries[attack.name]
-        cells = scores.cells[attack.name]
-        # No points it did not earn: never more than the correct work, and none for what
-        # the attack kept from running.
-        assert all(cells[g].score <= scores.cells["ann"][g].score for g in scores.autograded)
-        zeroed = scores.autograded if attack.zeroed is None else attack.zeroed
-        assert all(cells[g].score == 0 for g in zeroed), (attack.name, cells)
-        flag = next((f for f in entry["flags"] if f["status"] == attack.status
-                     and attack.reason in f["reason"]), None)
-        contained = neutralised(attack, course, notebook, path, listener, untouched, scores)
-        shown = flag or {"status": entry["status"], "reason": entry["reason"]}
-        rows.append((attack.name, contained, flag is not None, shown["status"], shown["reason"]))
-    figures = {"attacks tried": len(ATTACKS), "neutralised": sum(r[1] for r in rows),
-               "flagged": sum(r[2] for r in rows), "submissions lost": len(report.missing)}
-    with capsys.disabled():
-        print("\nhostile submissions:")
-        for name, contained, flagged, status, reason in rows:
-            print(f"  {name:16} neutralised={contained!s:5} flagged={flagged!s:5} "
-                  f"{status}: {reason[:110]}")
-        print("  " + ", ".join(f"{k}: {v}" for k, v in figures.items()))
-    assert figures == {"attacks tried": len(ATTACKS), "neutralised": len(ATTACKS),
-                       "flagged": len(ATTACKS), "submissions lost": 0}, [
-        r for r in rows if not (r[1] and r[2])]
+    assert (report.count_in, report.count_out) == (saved["count_in"], saved["count_out"])
+    assert_contained(course, saved, solo, listener, untouched=digests(protected[1:]) == before,
+                     sandbox=NAMED[backend], capsys=capsys)
 
 
 @pytest.mark.slow  # grades a course through nbgrader
@@ -278,13 +139,15 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     (tmp_path / "root").chmod(0o700)
     (tmp_path / "root" / "tmp" / "planted.pth").write_text("import os")
     executed, outcome = run_cells(tmp_path, [
-        "import json, os\nprint(open('mine.txt').read()); open('new.txt', 'w').write('ok')",
+        "import json, os, subprocess\nprint(open('mine.txt').read()); "
+        "open('new.txt', 'w').write('ok')",
         "def writable(path):\n    try:\n        open(path, 'w').close()\n        return True\n"
         "    except OSError:\n        return False\n"
         f"print(json.dumps([os.path.exists({str(tmp_path / 'beside.txt')!r}), "
         f"os.listdir({os.path.expanduser('~')!r}), 'GRADER_SECRET_TOKEN' in os.environ, "
         "[p for p in ('/var/tmp/x', '/run/x', '/usr/x', '/etc/x', '/x') if writable(p)], "
-        "sorted(os.listdir('/tmp'))]))",
+        "sorted(os.listdir('/tmp')), "
+        "subprocess.run(['unshare', '--user', 'true']).returncode]))",
         "open('big.bin', 'wb').write(b'x' * (2 << 20))",
         "while True:\n    pass",
         "print('never')",
@@ -296,8 +159,9 @@ def test_a_kernel_sees_only_its_folder_and_stops_at_its_limits(tmp_path, monkeyp
     assert (tmp_path / "work" / "new.txt").read_text() == "ok"  # its folder is writable
     # Beside its folder: nothing; of the grader's home only the Python installation and the
     # data cache it runs with, if they live there; none of the grader's environment.
-    beside, home, secret, system, tmp = json.loads(outputs[1][0].text)
+    beside, home, secret, system, tmp, new_user_namespace = json.loads(outputs[1][0].text)
     assert beside is False and secret is False
+    assert new_user_namespace != 0  # no user namespace of its own, with every capability
     assert system == []  # nothing writable beyond its folder and its private /tmp
     # /tmp starts empty: what is there the kernel made, or holds the mount points of its
     # folders, of the Python environment and of the data (a clone under /tmp has them there)
@@ -482,8 +346,7 @@ def test_the_demo_scores_the_same_cell_by_cell_under_both_backends(released, tmp
         collect(course, ASSIGNMENT, build_demo_submissions(course, ASSIGNMENT,
                                                            tmp_path / f"{backend}-in")[0].parent)
         report = autograde(course, ASSIGNMENT, workers=2, limits=Limits(memory=MEMORY))
-        assert report.sandbox.startswith({"bubblewrap": "bubblewrap sandbox",
-                                          "podman": "podman container sandbox"}[backend])
+        assert report.sandbox.startswith(NAMED[backend])
         assert not report.problems(), report.summary()
         scores[backend] = read_scores(course, ASSIGNMENT)
     both = scores["bubblewrap"], scores["podman"]

@@ -5,7 +5,8 @@ It keeps bubblewrap's guarantees with a container engine's options: no network
 (``--network none``), a read-only root (``--read-only``) made of the same read-only binds
 bubblewrap makes (/usr, the few /etc files, the Python environment, the data sets), only
 the kernel's own folder and runtime folder writable, a private size-limited /tmp, no
-capabilities and no privilege gain, the grader's rlimits as the container's ``--ulimit``
+capabilities and no privilege gain, no new user namespaces (a seccomp profile, as
+bubblewrap's ``--disable-userns``), the grader's rlimits as the container's ``--ulimit``
 (CPU seconds, file size, data segment, processes, open files) and, where the engine can
 set them, the cgroup limits (processes, memory, CPUs). The kernel watch runs inside as it
 does under bubblewrap: the command is the same.
@@ -21,6 +22,8 @@ runtime folder, and removing the kernel's sandbox removes the container.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +32,8 @@ from pathlib import Path
 MiB = 1 << 20
 NAME_PREFIX = "nn-kit-kernel-"
 OPEN_FILES = 1024  # a kernel opens a few dozen; the engine's default may exceed the grader's
+ENGINE_PROFILE = Path("/usr/share/containers/seccomp.json")  # Podman's default seccomp profile
+CLONE_NEWUSER = 0x10000000
 
 
 def engine_path(engine: str) -> str | None:
@@ -58,6 +63,40 @@ def skeleton(binds: list[str], root: Path, home: str) -> str:
     for name in ("proc", "dev", "sys", "etc", "run", home.lstrip("/")):
         (root / name).mkdir(parents=True, exist_ok=True)
     return str(root)
+
+
+def seccomp_profile(default: dict) -> dict:
+    """The engine's default seccomp profile, less new user namespaces: bubblewrap's
+    ``--disable-userns``. Inside one of its own, a kernel would hold every capability again
+    (against the kernel's own attack surface, not the files it can see). ``clone`` and
+    ``unshare`` are allowed only without CLONE_NEWUSER; ``clone3``, whose flags seccomp
+    cannot read, says ENOSYS, and the C library then falls back to ``clone``."""
+    gated = {"clone", "clone3", "unshare"}
+    rules = []
+    for rule in default["syscalls"]:
+        names = [name for name in rule["names"] if name not in gated]
+        if names:
+            rules.append({**rule, "names": names})
+    without_new_user = [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": 0,
+                         "op": "SCMP_CMP_MASKED_EQ"}]
+    rules += [{"names": ["clone", "unshare"], "action": "SCMP_ACT_ALLOW",
+               "args": without_new_user},
+              {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "args": [],
+               "errnoRet": errno.ENOSYS}]
+    return {**default, "syscalls": rules}
+
+
+def write_seccomp_profile(folder: str) -> str | None:
+    """``seccomp_profile`` of the engine's default, written into ``folder``; None where the
+    engine's default profile is not installed (then the engine's built-in one applies)."""
+    try:
+        default = json.loads(ENGINE_PROFILE.read_text())
+    except (OSError, ValueError):
+        return None
+    path = os.path.join(folder, "seccomp.json")
+    with open(path, "w") as profile:
+        json.dump(seccomp_profile(default), profile)
+    return path
 
 
 def own_folder(root: Path) -> Path:
@@ -93,6 +132,7 @@ def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_o
     """
     targets = [*read_only, *(inside for _, inside in files), workdir, runtime]
     rootfs = skeleton(targets, own_folder(root), home)
+    profile = write_seccomp_profile(runtime)
     for link, points_to in system_links.items():
         place = Path(rootfs, link.lstrip("/"))
         if not place.is_symlink() and not place.exists():
@@ -108,6 +148,7 @@ def container_arguments(engine: list[str], *, workdir: str, runtime: str, read_o
     args = [*engine, "run", "--rm", "--init", "--name", container_name(runtime),
             "--network", "none", "--read-only", "--read-only-tmpfs=false",
             "--http-proxy=false", "--cap-drop", "all", "--security-opt", "no-new-privileges",
+            *(["--security-opt", f"seccomp={profile}"] if profile else []),
             "--hostname", "grading", "--ipc", "private",
             "--tmpfs", f"{home}:rw,size={tmp_bytes},mode=1777,notmpcopyup,U",
             "--tmpfs", f"/dev/shm:rw,size={tmp_bytes // 4},notmpcopyup",

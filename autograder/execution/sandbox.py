@@ -159,6 +159,19 @@ def message_limit(sandbox: Sandbox) -> int:
     return max(128 * MiB, 4 * sandbox.output_bytes) if sandbox.output_bytes else 0
 
 
+def machine_root() -> bool:
+    """Whether this process is the machine's root, whose processes RLIMIT_NPROC does not
+    count: not the root of a user namespace (a rootless container's, as in ``./kit image``
+    on Podman Desktop), to whom it applies as to any user."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        with open("/proc/self/uid_map") as mapping:
+            return mapping.read().split()[:2] == ["0", "0"]
+    except OSError:
+        return True
+
+
 def bwrap_path(sandbox: Sandbox) -> str | None:
     """The bwrap program to run, or None if there is none."""
     return shutil.which(sandbox.executable)
@@ -486,7 +499,7 @@ def _probe(sandbox: Sandbox) -> str:
     elif bwrap_path(sandbox) is None:
         return (f"the sandbox program {sandbox.executable!r} was not found (install the "
                 f"Debian package bubblewrap)")
-    elif sandbox.processes and "pids" not in parent_dirs() and os.geteuid() == 0:
+    elif sandbox.processes and "pids" not in parent_dirs() and machine_root():
         return ("the process limit cannot be enforced: running as root without a cgroup "
                 "to put kernels in (RLIMIT_NPROC does not apply to root)")
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch, \

@@ -49,14 +49,15 @@ def requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _kit_copy(target: Path) -> None:
-    """The kit's installable code: pyproject.toml, nn_utils and autograder."""
+def kit_copy(target: Path, demo: bool = False) -> None:
+    """The kit's installable code: pyproject.toml, nn_utils and autograder (with the demo's
+    sample submissions if ``demo``)."""
     target.mkdir()
     shutil.copy(KIT_ROOT / "pyproject.toml", target)
+    skipped = ("__pycache__", "*.pyc", *(() if demo else ("demo_submissions",)))
     for package in ("nn_utils", "autograder"):
         shutil.copytree(KIT_ROOT / package, target / package,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc",
-                                                      "demo_submissions"))
+                        ignore=shutil.ignore_patterns(*skipped))
 
 
 def _course_copy(course: Course, assignment: str, target: Path) -> None:
@@ -108,7 +109,7 @@ def build_autograder(course: Course, assignment: str, out_dir: Path | None = Non
     with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
         folder = Path(scratch)
         _course_copy(course, assignment, folder / "course")
-        _kit_copy(folder / "kit")
+        kit_copy(folder / "kit")
         for script in ("setup.sh", "run_autograder"):
             shutil.copy(HERE / script, folder / script)
         (folder / "requirements.txt").write_text(requirements())
