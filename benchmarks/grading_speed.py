@@ -31,6 +31,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +53,7 @@ from autograder.execution.sandbox import Sandbox, probe  # noqa: E402
 from autograder.grade import autograde, autograde_serial  # noqa: E402
 from autograder.image.build import (BOOTSTRAPPED, GradingImage, ImageError,  # noqa: E402
                                     image_exists, image_tag)
-from autograder.image.run import image_engine, run_in_image  # noqa: E402
+from autograder.image.run import image_command, image_engine  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
 from autograder.scoring.scores import read_scores  # noqa: E402
 from autograder.intake.submission_mix import place_submissions  # noqa: E402
@@ -148,10 +149,12 @@ def built_image(course: Course) -> tuple[list, str, str]:
 
 def in_image(engine: list, tag: str, course: Course, assignment: str, workers: int) -> Path:
     """Grade in the grading image; the grading record's path."""
-    code = run_in_image(engine, tag, course.root, ["autograde", assignment,
-                                                   "--workers", str(workers)])
-    if code != 0:
-        raise NbgraderError(f"./kit image run -- autograde exited {code}")
+    done = subprocess.run(image_command(engine, tag, course.root,
+                                        ["autograde", assignment, "--workers", str(workers)]),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise NbgraderError(f"./kit image run -- autograde exited {done.returncode}: "
+                            f"{done.stderr[-2000:]}")
     return course.root / "reports" / assignment / "grading.json"
 
 
@@ -290,7 +293,8 @@ def main(argv=None) -> int:
     print(f"sandbox of the pipeline       {report['sandbox'][:60]}")
     for run in ("pipeline", "podman", "image"):
         if run not in reports:
-            why = podman_problem if run == "podman" else image_problem
+            why = ("--pipeline-only" if options.pipeline_only else
+                   podman_problem if run == "podman" else image_problem)
             print(f"{run:29} not measured: {why}")
             continue
         seconds = sum(nb["seconds"] for s in reports[run]["submissions"]
