@@ -13,7 +13,7 @@ from autograder.authoring import build_assignment
 from autograder.intake.collect import collect
 from autograder.course import Course, NbgraderError
 from autograder.demo import run_demo
-from autograder.image.build import BOOTSTRAPPED, ImageError
+from autograder.image import BOOTSTRAPPED, ImageError
 from autograder.gradescope.results import VISIBILITIES
 from autograder.results.feedback import write_feedback
 from autograder.grade import GradingIncomplete, autograde
@@ -165,7 +165,8 @@ def cmd_demo(args) -> None:
 
 
 def cmd_image(args) -> int:
-    from autograder.image.build import GradingImage, bootstrap_base, build_image
+    from autograder.image.build import (GradingImage, bootstrap_base, build_image,
+                                        image_of_this_kit)
     from autograder.image.run import image_engine, run_in_image
 
     course = _course(args)
@@ -176,7 +177,11 @@ def cmd_image(args) -> int:
               f"./kit image build --base {BOOTSTRAPPED}:{args.suite}, or set "
               f"c.GradingImage.base = '{BOOTSTRAPPED}:{args.suite}' in nbgrader_config.py")
         return 0
-    tag = build_image(engine, args.base or settings.base or None)
+    base = args.base or settings.base or None
+    # Run with no base named: any image of this very kit will do (built on the bootstrapped
+    # base, say); build on the default base only when there is none.
+    tag = (args.action == "run" and not base and image_of_this_kit(engine)) or \
+        build_image(engine, base)
     if args.action == "build":
         print(f"built {tag}; grade in it: ./kit image run -- grade ASSIGNMENT SUBMISSIONS")
         return 0

@@ -51,8 +51,8 @@ from autograder.course import KIT_ROOT, Course, NbgraderError  # noqa: E402
 from autograder.execution.parallel import dask_processes  # noqa: E402
 from autograder.execution.sandbox import Sandbox, probe  # noqa: E402
 from autograder.grade import autograde, autograde_serial  # noqa: E402
-from autograder.image.build import (BOOTSTRAPPED, GradingImage, ImageError,  # noqa: E402
-                                    image_exists, image_tag)
+from autograder.image import ImageError  # noqa: E402
+from autograder.image.build import GradingImage, image_of_this_kit  # noqa: E402
 from autograder.image.run import image_command, image_engine  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
 from autograder.scoring.scores import read_scores  # noqa: E402
@@ -134,21 +134,19 @@ def differing(expected: Course, got: Course, assignment: str, students: list) ->
 
 
 def built_image(course: Course) -> tuple[list, str, str]:
-    """(engine, tag, "") of this kit's grading image, on the course's base or the
-    bootstrapped one, where it is built; else ([], "", why not)."""
+    """(engine, tag, "") of a built grading image of this kit, else ([], "", why not)."""
     try:
         engine = image_engine(course, GradingImage(config=course.config()).engine)
     except ImageError as error:
         return [], "", str(error)
-    for base in (GradingImage(config=course.config()).base or None, f"{BOOTSTRAPPED}:bookworm"):
-        tag = image_tag(base)
-        if image_exists(engine, tag):
-            return engine, tag, ""
-    return [], "", "no grading image of this kit is built (./kit image build)"
+    tag = image_of_this_kit(engine)
+    return (engine, tag, "") if tag else ([], "", "no grading image of this kit is built "
+                                                  "(./kit image build)")
 
 
-def in_image(engine: list, tag: str, course: Course, assignment: str, workers: int) -> Path:
-    """Grade in the grading image; the grading record's path."""
+def grade_in_image(engine: list, tag: str, course: Course, assignment: str,
+                   workers: int) -> Path:
+    """Grade in the grading image, as ./kit image run does; the grading record's path."""
     done = subprocess.run(image_command(engine, tag, course.root,
                                         ["autograde", assignment, "--workers", str(workers)]),
                           capture_output=True, text=True, check=False)
@@ -219,7 +217,7 @@ def main(argv=None) -> int:
             if run == "serial":
                 times[run], _ = timed(autograde_serial, courses[run], assignment)
             elif run == "image":
-                times[run], reports[run] = timed(in_image, engine, tag, courses[run],
+                times[run], reports[run] = timed(grade_in_image, engine, tag, courses[run],
                                                  assignment, workers)
             elif run == "processes":
                 with dask_processes(workers) as address:

@@ -12,7 +12,6 @@ import re
 import shutil
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,9 @@ from autograder.course import KIT_ROOT, Course
 from autograder.execution.limits import Limits
 from autograder.execution.sandbox import Sandbox, probe
 from autograder.grade import autograde
-from autograder.image.build import (BOOTSTRAPPED, ImageError, bootstrap_base, build_image,
-                                    image_exists, write_context)
+from autograder.image import BOOTSTRAPPED, ImageError
+from autograder.image.build import (bootstrap_base, build_image, image_exists,
+                                    image_of_this_kit, write_context)
 from autograder.image.run import image_command, image_engine, run_in_image
 from autograder.intake.submission_mix import place_submissions
 from autograder.scoring.scores import read_scores
@@ -96,6 +96,23 @@ def test_a_command_in_the_image_gets_the_course_writable_and_its_other_paths_rea
         "--course", str(course), "grade", ASSIGNMENT, str(outside), str(inside), "--roster",
         "missing.csv"]
 
+    # The command's name and assignment names stay names, even where a folder of that name
+    # is at hand; a path given as --option=PATH is a path.
+    (outside.parent / "feedback").mkdir()
+    (outside.parent / ASSIGNMENT).mkdir()
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    roster = outside.parent / "roster.csv"
+    roster.write_text("id\n")
+    command = image_command(["podman"], "localhost/nn-kit-grading:x", course,
+                            ["feedback", ASSIGNMENT, "--roster=roster.csv"])
+    assert command[-3:] == ["feedback", ASSIGNMENT, f"--roster={roster}"]
+    assert f"{roster}:{roster}:ro" in command
+
+    odd = tmp_path / "a:b.zip"
+    odd.write_bytes(b"PK")
+    with pytest.raises(ImageError, match="a path with ':'"):
+        image_command(["podman"], "localhost/nn-kit-grading:x", course, ["grade", str(odd)])
+
 
 def test_an_engine_that_is_not_there_is_a_clear_error():
     with pytest.raises(ImageError, match="'no-such-engine' was not found.*Podman"):
@@ -142,6 +159,7 @@ def test_the_demo_graded_in_the_image_scores_as_on_the_host_cell_by_cell(release
     from autograder.intake.collect import collect
 
     engine, tag = grading_image
+    assert image_of_this_kit(engine) == tag  # what ./kit image run finds with no base named
     scores = {}
     for where in ("host", "image"):
         course = Course(tmp_path / where)

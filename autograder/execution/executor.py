@@ -142,9 +142,10 @@ class GuardedExecute(Execute):
     def _shutdown_kernel_default(self) -> str:
         # Every output is in when the kernel is shut down: a graceful shutdown only waits,
         # polling, for a kernel no one will ask anything again (0.2 s of each notebook's
-        # 2.6 s here: benchmarks/grading_speed.py). The sandbox's removal still ends what
-        # the kernel left.
-        return "immediate"
+        # 2.6 s here: benchmarks/grading_speed.py). In a sandbox, its removal ends whatever
+        # the kernel started (bubblewrap's process namespace, the container, the cgroup);
+        # without one, only the kernel's own graceful shutdown ends a child it detached.
+        return "immediate" if Sandbox(config=self.config).enabled else "graceful"
 
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", GradingKernelManager)

@@ -23,7 +23,10 @@ import json
 import re
 import shutil
 import tempfile
-import tomllib
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 import zipfile
 from pathlib import Path
 
@@ -54,7 +57,8 @@ def kit_copy(target: Path, demo: bool = False) -> None:
     sample submissions if ``demo``)."""
     target.mkdir()
     shutil.copy(KIT_ROOT / "pyproject.toml", target)
-    skipped = ("__pycache__", "*.pyc", *(() if demo else ("demo_submissions",)))
+    skipped = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".DS_Store",
+               *(() if demo else ("demo_submissions",)))
     for package in ("nn_utils", "autograder"):
         shutil.copytree(KIT_ROOT / package, target / package,
                         ignore=shutil.ignore_patterns(*skipped))

@@ -21,7 +21,8 @@ python3 -m venv "$env_dir"
 NN_UTILS_CACHE_DIR="$env_dir/data" "$env_dir/bin/python" -m nn_utils.data
 # Only what lacks the bits: in a container image, chmod of a file from an earlier layer
 # copies it into this layer even when nothing changes (a second copy of the environment).
-find "$env_dir" \( -type d ! -perm -0555 -o ! -type d ! -perm -0444 \) -exec chmod a+rX {} +
+find "$env_dir" \( \( -type d ! -perm -0555 \) -o \( ! -type d ! -perm -0444 \) \
+    -o \( -type f -perm /0111 ! -perm -0111 \) \) -exec chmod a+rX {} +
 
 if ! id -u "$user" >/dev/null 2>&1; then
     useradd --no-create-home --shell /usr/sbin/nologin "$user"
