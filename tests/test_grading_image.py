@@ -6,7 +6,6 @@ debootstrap (no image registry is reachable from this machine), the kit's own co
 in it, bubblewrap sandboxing each kernel inside the container, nbgrader, Chromium.
 """
 
-import json
 import os
 import re
 import shutil
@@ -19,11 +18,13 @@ from autograder.course import KIT_ROOT, Course
 from autograder.execution.limits import Limits
 from autograder.execution.sandbox import Sandbox, probe
 from autograder.grade import autograde
+from autograder.gradescope.build import requirement_name
 from autograder.image import BOOTSTRAPPED, ImageError
 from autograder.image.build import (bootstrap_base, build_image, image_exists,
                                     image_of_this_kit, write_context)
 from autograder.image.run import image_command, image_engine, run_in_image
 from autograder.intake.submission_mix import place_submissions
+from autograder.results.report import grading_record
 from autograder.scoring.scores import read_scores
 from hostile_verdict import ASSIGNMENT, Listener, assert_contained, digests, hostile_course
 
@@ -34,7 +35,7 @@ GRADE = ["autograde", ASSIGNMENT, "--workers", "2", "--memory-limit", MEMORY]
 
 
 def names(requirements) -> set:
-    return {re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower() for line in requirements}
+    return {requirement_name(line).lower() for line in requirements}
 
 
 def test_the_build_context_comes_from_pyproject_and_its_tag_from_what_goes_in(tmp_path):
@@ -143,10 +144,6 @@ def released(tmp_path_factory):
                            CELL_TIMEOUT)
 
 
-def grading_record(course: Course) -> dict:
-    return json.loads((course.root / "reports" / ASSIGNMENT / "grading.json").read_text())
-
-
 HOST_PROBLEM = probe(Sandbox(backend="bubblewrap"))
 
 
@@ -170,7 +167,7 @@ def test_the_demo_graded_in_the_image_scores_as_on_the_host_cell_by_cell(release
             autograde(course, ASSIGNMENT, workers=2, limits=Limits.from_text(memory=MEMORY))
         else:
             assert run_in_image(engine, tag, course.root, GRADE) == 0
-        record = grading_record(course)
+        record = grading_record(course, ASSIGNMENT)
         assert record["sandbox"].startswith("bubblewrap sandbox"), record["sandbox"]
         assert record["count_in"] == record["count_out"] == 6 and record["missing"] == []
         assert all(s["flags"] == [] for s in record["submissions"]), record["submissions"]
@@ -202,6 +199,6 @@ def test_the_hostile_suite_is_contained_in_the_image(released, grading_image, tm
         autograde(solo, ASSIGNMENT, workers=1, limits=Limits.from_text(memory=MEMORY))
     finally:
         listener.close()
-    assert_contained(course, grading_record(course), solo, listener,
+    assert_contained(course, grading_record(course, ASSIGNMENT), solo, listener,
                      untouched=digests([honest]) == before, sandbox="bubblewrap sandbox",
                      capsys=capsys)

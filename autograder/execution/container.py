@@ -23,6 +23,7 @@ runtime folder, and removing the kernel's sandbox removes the container.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import shutil
@@ -66,6 +67,12 @@ def skeleton(binds: list[str], root: Path, home: str) -> str:
     return str(root)
 
 
+def _new_user_namespace(flag: int) -> list:
+    """A seccomp condition: CLONE_NEWUSER in argument 0 is ``flag`` (0 or CLONE_NEWUSER)."""
+    return [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": flag,
+             "op": "SCMP_CMP_MASKED_EQ"}]
+
+
 def seccomp_profile(default: dict) -> dict:
     """The engine's default seccomp profile, less new user namespaces: bubblewrap's
     ``--disable-userns``. Inside one of its own, a kernel would hold every capability again
@@ -81,39 +88,38 @@ def seccomp_profile(default: dict) -> dict:
         names = [name for name in listed if name not in gated]
         if names:
             rules.append({**{k: v for k, v in rule.items() if k != "name"}, "names": names})
-    def new_user(flag: int) -> list:
-        return [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": flag,
-                 "op": "SCMP_CMP_MASKED_EQ"}]
-
     # EPERM, as the kernel says where user namespaces are off (the engine's default
     # action would answer ENOSYS, as if the call did not exist).
-    rules += [{"names": ["clone", "unshare"], "action": "SCMP_ACT_ALLOW", "args": new_user(0)},
+    rules += [{"names": ["clone", "unshare"], "action": "SCMP_ACT_ALLOW",
+               "args": _new_user_namespace(0)},
               {"names": ["clone", "unshare"], "action": "SCMP_ACT_ERRNO",
-               "args": new_user(CLONE_NEWUSER), "errnoRet": errno.EPERM},
+               "args": _new_user_namespace(CLONE_NEWUSER), "errnoRet": errno.EPERM},
               {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "args": [],
                "errnoRet": errno.ENOSYS}]
     return {**default, "syscalls": rules}
 
 
-def engine_profile() -> dict | None:
-    """The engine's seccomp profile (ENGINE_PROFILES), or None if none can be read."""
+@functools.lru_cache(maxsize=1)
+def _profile_text() -> str | None:
+    """``seccomp_profile`` of the engine's profile (ENGINE_PROFILES, the first that reads)
+    as JSON, made once per process: every kernel gets the same."""
     for path in ENGINE_PROFILES:
         try:
-            return json.loads(path.read_text())
+            return json.dumps(seccomp_profile(json.loads(path.read_text())))
         except (OSError, ValueError):
             continue
     return None
 
 
 def write_seccomp_profile(folder: str) -> str:
-    """``seccomp_profile`` of the engine's profile, written into ``folder``. The podman
-    sandbox's probe refuses to run where there is none (sandbox._probe)."""
-    default = engine_profile()
-    if default is None:
+    """The kernels' seccomp profile (``_profile_text``), written into ``folder``. The
+    podman sandbox's probe refuses to run where the engine has none (sandbox._probe)."""
+    text = _profile_text()
+    if text is None:
         raise OSError(f"no seccomp profile of Podman's at {' or '.join(map(str, ENGINE_PROFILES))}")
     path = os.path.join(folder, "seccomp.json")
     with open(path, "w") as profile:
-        json.dump(seccomp_profile(default), profile)
+        profile.write(text)
     return path
 
 

@@ -39,13 +39,18 @@ _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "demo_submissions", "nn_u
                                ".ipynb_checkpoints")
 
 
+def requirement_name(requirement: str) -> str:
+    """The package a pyproject.toml requirement names ("psycopg[binary]" -> "psycopg")."""
+    return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
+
+
 def requirements() -> str:
     """The kit's dependencies (pyproject.toml), each pinned to the version installed here,
     so that Gradescope grades with what the course tested."""
     project = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]
     lines = []
     for requirement in project["dependencies"]:
-        name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
+        name = requirement_name(requirement)
         pinned = "==" in requirement  # pinned by the kit already (pypandoc-binary, typst)
         lines.append(requirement if pinned else
                      f"{requirement}=={importlib.metadata.version(name)}")

@@ -144,12 +144,13 @@ def image_of_this_kit(engine: list[str]) -> str | None:
 
 def build_image(engine: list[str], base: str | None = None, log=sys.stderr) -> str:
     """Build the grading image unless one with the same inputs exists; return its tag."""
+    base = base or default_base()
     with tempfile.TemporaryDirectory(prefix="nn-kit-image-") as scratch:
         context = Path(scratch)
-        tag = write_context(context, base or default_base(), pip_certificates())
+        tag = write_context(context, base, pip_certificates())
         if image_exists(engine, tag):
             return tag
-        print(f"building {tag} from {base or default_base()} (a few minutes: pip installs "
+        print(f"building {tag} from {base} (a few minutes: pip installs "
               f"the kit's packages) ...", file=log, flush=True)
         # --network host: the build fetches packages only, and a rootless engine may have
         # no user-mode network (slirp4netns) to give it one of its own.
@@ -160,7 +161,7 @@ def build_image(engine: list[str], base: str | None = None, log=sys.stderr) -> s
             raise ImageError(f"{' '.join(engine)} build failed (exit {done.returncode}); its "
                              f"output is above. Without a registry, make a base first: "
                              f"./kit image base")
-        remove_superseded(engine, tag, base or default_base())
+        remove_superseded(engine, tag, base)
     return tag
 
 
